@@ -1,0 +1,88 @@
+"""Form pieces shared by the extension's admin screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup, escape
+from wtforms import Field, PasswordField
+from wtforms.validators import Length, ValidationError
+
+from ..api.urls import normalise_domain
+from ..errors import InsecureEndpoint
+
+
+class SecretField(PasswordField):
+    """A password input that never shows the stored value and keeps it when left blank.
+
+    WTForms' PasswordField already renders no value; ``populate_obj`` is what makes a blank
+    submission on edit keep the stored secret instead of wiping it.
+    """
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        if self.data:
+            setattr(obj, name, self.data)
+
+
+class RequiredOnCreate:
+    """Required when the form creates a record; optional on edit, where blank keeps the value."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: str = "This value should not be blank.") -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if getattr(form, "is_create", False) and not field.data:
+            raise ValidationError(self.message)
+
+
+class OptionalLength(Length):
+    """Length checked only when a value was typed (a blank secret on edit is fine)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data:
+            super().__call__(form, field)
+
+
+class OAuthDomain:
+    """An https URL (or loopback http when allowed), normalised to end with ``/``."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if not field.data:
+            field.data = None
+            return
+        try:
+            field.data = normalise_domain(
+                field.data,
+                allow_insecure_hosts=current_app.config["DOTDIGITAL_ALLOW_INSECURE_HOSTS"])
+        except InsecureEndpoint as err:
+            raise ValidationError(str(err)) from err
+
+
+class CheckConnectionWidget:
+    """The Check connection button and the place where its answer appears."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        return Markup(
+            '<button type="button" class="btn btn-outline-primary" id="dd-check-connection" '
+            'data-url="{url}">Check connection</button>'
+            '<div id="dd-check-result" class="mt-2" role="status" aria-live="polite"></div>'
+        ).format(url=escape(field.check_url))
+
+
+class CheckConnectionField(Field):
+    """A form row that holds no data: it only places the Check connection button."""
+
+    widget = CheckConnectionWidget()
+
+    def __init__(self, label: str = "", check_url: str = "", **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.check_url = check_url
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        return None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None

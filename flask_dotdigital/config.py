@@ -1,0 +1,50 @@
+"""Every ``DOTDIGITAL_*`` configuration key, with its default.
+
+``init_app`` calls ``app.config.setdefault`` for each key below, so ``app.config`` always shows the
+effective value. The README's configuration table is generated from the ``#:`` comments here
+(``tests/test_docs.py`` checks that the two agree).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    #: Where region discovery starts (GET /v2/account-info); every account answers there (§1.3).
+    "DOTDIGITAL_API_BASE_URL": "https://r1-api.dotdigital.com",
+    #: Web app domain for OAuth single sign-on when an integration has no Custom OAuth Domain.
+    "DOTDIGITAL_OAUTH_DEFAULT_DOMAIN": "https://r1-app.dotdigital.com/",
+    #: Accept plain-http URLs for loopback hosts (127.0.0.0/8, ::1, localhost). For the sandbox only.
+    "DOTDIGITAL_ALLOW_INSECURE_HOSTS": False,
+    #: Fernet keys (urlsafe base64, newest first) that encrypt secrets at rest. None derives one key
+    #: from SECRET_KEY. Put a new key first to rotate; older keys stay readable.
+    "DOTDIGITAL_ENCRYPTION_KEYS": None,
+    #: Seconds to wait for a TCP connection to Dotdigital.
+    "DOTDIGITAL_API_CONNECT_TIMEOUT": 10.0,
+    #: Seconds to wait for an answer; Dotdigital asks clients to allow 121 s per call (§1.1).
+    "DOTDIGITAL_API_READ_TIMEOUT": 121.0,
+    #: Extra attempts after a connection error, a 5xx or a 429, where retrying is safe.
+    "DOTDIGITAL_API_MAX_RETRIES": 4,
+    #: First backoff delay in seconds; it doubles on each attempt, with full jitter.
+    "DOTDIGITAL_API_BACKOFF": 1.0,
+    #: Longest single wait in seconds, for backoff and for X-RateLimit-Reset alike.
+    "DOTDIGITAL_API_MAX_WAIT": 60.0,
+    #: RQ queue the sync jobs go to.
+    "DOTDIGITAL_QUEUE": "dotdigital",
+    #: Redis URL for RQ. None means the host app passes a connection (or uses redis://localhost).
+    "DOTDIGITAL_REDIS_URL": None,
+    #: Minutes between scheduled syncs of every enabled integration (rq cron).
+    "DOTDIGITAL_SYNC_INTERVAL": 5,
+    #: Admin menu category that holds the Integrations group.
+    "DOTDIGITAL_SYSTEM_CATEGORY": "System",
+    #: Admin menu category that holds the dotdigital group.
+    "DOTDIGITAL_MARKETING_CATEGORY": "Marketing",
+    #: URL prefix of the single sign-on blueprint (the OAuth callback lives below it).
+    "DOTDIGITAL_SSO_URL_PREFIX": "/dotdigital",
+}
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Fill every missing ``DOTDIGITAL_*`` key with its default."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)

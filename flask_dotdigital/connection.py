@@ -1,0 +1,45 @@
+"""Glue between the app's configuration, an Integration row and the API client.
+
+Admin screens, the CLI and (later) the sync jobs ask this module for a client or a credentials check;
+the api package itself never reads Flask config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from .api import AccountInfo, Client, ClientSettings, discover_account
+
+
+def client_settings(config: Any = None) -> ClientSettings:
+    config = config if config is not None else current_app.config
+    return ClientSettings(
+        base_url=config["DOTDIGITAL_API_BASE_URL"],
+        connect_timeout=float(config["DOTDIGITAL_API_CONNECT_TIMEOUT"]),
+        read_timeout=float(config["DOTDIGITAL_API_READ_TIMEOUT"]),
+        max_retries=int(config["DOTDIGITAL_API_MAX_RETRIES"]),
+        backoff=float(config["DOTDIGITAL_API_BACKOFF"]),
+        max_wait=float(config["DOTDIGITAL_API_MAX_WAIT"]),
+        allow_insecure_hosts=bool(config["DOTDIGITAL_ALLOW_INSECURE_HOSTS"]),
+    )
+
+
+def check_credentials(username: str, password: str) -> AccountInfo:
+    """Region discovery with these credentials: the account, or the API's own error."""
+    return discover_account(Client(username, password, settings=client_settings()))
+
+
+def client_for(integration: Any) -> Client:
+    """A client for a saved integration, reusing the endpoint found by an earlier discovery."""
+    return Client(integration.username, integration.password or "",
+                  settings=client_settings(), endpoint=integration.api_endpoint)
+
+
+def refresh_account(integration: Any) -> AccountInfo:
+    """Discover again and store the endpoint and account name on the integration (not committed)."""
+    info = check_credentials(integration.username, integration.password or "")
+    integration.api_endpoint = info.api_endpoint
+    integration.account_name = info.name
+    return info

@@ -1,0 +1,113 @@
+"""The ``DotDigital`` Flask extension: configuration, models, admin screens and CLI.
+
+Follows Flask-SQLAlchemy's shape: options go to the constructor, ``init_app`` wires one app, and
+per-app state lives in ``app.extensions["dotdigital"]`` (never on ``self``), so one extension object
+serves app factories and several apps in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask
+
+from .config import apply_defaults
+from .crypto import KeyRing
+from .errors import ConfigError
+from .integration_types import DOTDIGITAL, IntegrationTypes
+from .models import Models, build_models
+
+Permission = Callable[[Any, str, str], bool]
+
+
+def default_permission(user: Any, action: str, resource: str) -> bool:
+    """Any signed-in user whose ``is_admin`` is truthy may do everything; nobody else anything."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_admin", False))
+
+
+def templates_folder() -> str:
+    """``templates/`` inside an installed wheel, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "dotdigital").is_dir():
+            return str(candidate)
+    raise ConfigError("flask-dotdigital's templates are missing from this installation.")
+
+
+@dataclass
+class State:
+    """What one app knows about the extension: ``app.extensions["dotdigital"]``."""
+
+    ext: DotDigital
+    keyring: KeyRing
+    admin: Any
+
+
+class DotDigital:
+    """Dotdigital integration for a Flask-Admin host app.
+
+    :param db: the host's Flask-SQLAlchemy instance; the extension's tables are added to it.
+    :param admin: the host's ``flask_admin.Admin``; may also be given to ``init_app``.
+    :param user_model: the host's user model, owner of integrations and of imported records.
+    :param permission: ``permission(user, action, resource) -> bool``; defaults to
+        :func:`default_permission`.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: Any, user_model: Any, admin: Any = None,
+                 permission: Permission | None = None) -> None:
+        if db is None or user_model is None:
+            raise ConfigError("DotDigital needs db= (Flask-SQLAlchemy) and user_model=.")
+        self.db = db
+        self.user_model = user_model
+        self.admin = admin
+        self.permission: Permission = permission or default_permission
+        self.integration_types = IntegrationTypes()
+        self.integration_types.register(DOTDIGITAL)
+        # Built here, not in init_app, so that the host's db.create_all() sees the tables.
+        self.models: Models = build_models(db, user_model)
+        if app is not None:
+            self.init_app(app)
+
+    def permission_handler(self, func: Permission) -> Permission:
+        """Decorator form of the ``permission=`` option."""
+        self.permission = func
+        return func
+
+    def init_app(self, app: Flask, *, admin: Any = None) -> None:
+        if "dotdigital" in app.extensions:
+            raise RuntimeError(
+                "flask-dotdigital is already initialised on this app. Call init_app once per app "
+                "(create one DotDigital and call init_app(app) inside your app factory).")
+        apply_defaults(app.config)
+        admin = admin if admin is not None else self.admin
+        state = State(ext=self, keyring=KeyRing.from_config(app.config), admin=admin)
+        app.extensions["dotdigital"] = state
+        app.register_blueprint(Blueprint("dotdigital", __name__, template_folder=templates_folder()))
+        from .cli import dotdigital_cli
+
+        app.cli.add_command(dotdigital_cli)
+        if admin is not None:
+            self._add_admin_views(app, admin)
+
+    def _add_admin_views(self, app: Flask, admin: Any) -> None:
+        from .admin.integrations import IntegrationView
+        from .admin.marketing import AccountsView
+
+        if any(getattr(v, "endpoint", None) == "dotdigital_integration" for v in admin._views):
+            return  # this Admin already carries our views (one Admin shared by several apps)
+        system = app.config["DOTDIGITAL_SYSTEM_CATEGORY"]
+        marketing = app.config["DOTDIGITAL_MARKETING_CATEGORY"]
+        admin.add_category(system)
+        admin.add_sub_category("Integrations", system)
+        admin.add_category(marketing)
+        admin.add_sub_category("dotdigital", marketing)
+        admin.add_view(IntegrationView(
+            self.models.Integration, self.db.session, integration_types=self.integration_types,
+            name="Manage Integrations", category="Integrations",
+            endpoint="dotdigital_integration", url="integrations"))
+        admin.add_view(AccountsView(
+            db=self.db, integration_model=self.models.Integration, name="Accounts",
+            category="dotdigital", endpoint="dotdigital_accounts", url="dotdigital/accounts"))
