@@ -52,9 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     admin = Admin(app, name="Example CRM", index_view=IndexView(url="/admin"),
                   theme=Bootstrap4Theme(base_template="example/admin_base.html", fluid=True))
-    admin.add_view(ContactView(Contact, db.session, name="Contacts", category="CRM",
+    admin.add_view(ContactView(Contact, db, name="Contacts", category="CRM",
                                endpoint="crm_contact"))
-    admin.add_view(LeadView(Lead, db.session, name="Leads", category="CRM", endpoint="crm_lead"))
+    admin.add_view(LeadView(Lead, db, name="Leads", category="CRM", endpoint="crm_lead"))
     dotdigital.init_app(app, admin=admin)
     # The logout form in the navbar needs a token from the same session CSRF as the admin forms.
     app.context_processor(lambda: {"csrf_token": lambda: SecureForm().csrf_token.current_token})

@@ -105,7 +105,7 @@ class DotDigital:
         admin.add_category(marketing)
         admin.add_sub_category("dotdigital", marketing)
         admin.add_view(IntegrationView(
-            self.models.Integration, self.db.session, integration_types=self.integration_types,
+            self.models.Integration, self.db, integration_types=self.integration_types,
             name="Manage Integrations", category="Integrations",
             endpoint="dotdigital_integration", url="integrations"))
         admin.add_view(AccountsView(

@@ -7,6 +7,12 @@ release) can add, say, a second provider without a schema change. Dotdigital is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+try:  # WTForms >= 3.3 deprecates tuple choices
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,11 @@ class IntegrationTypes:
             raise ValueError(f"Integration type {integration_type.key!r} is already registered.")
         self._types[integration_type.key] = integration_type
 
-    def choices(self) -> list[tuple[str, str]]:
-        return [(t.key, t.label) for t in self._types.values()]
+    def choices(self) -> list[Any]:
+        """Choices for a WTForms SelectField (SelectChoice where WTForms has it, else tuples)."""
+        if SelectChoice is None:
+            return [(t.key, t.label) for t in self._types.values()]
+        return [SelectChoice(t.key, t.label) for t in self._types.values()]
 
     def label(self, key: str) -> str:
         found = self._types.get(key)

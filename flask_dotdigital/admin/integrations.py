@@ -65,7 +65,8 @@ class IntegrationView(ModelAccessMixin, ModelView):
     form_columns = ["type", "name", "username", "password", "check_connection", "client_id",
                     "client_secret", "custom_oauth_domain", "default_owner", "enabled"]
 
-    def __init__(self, model: Any, session: Any, *, integration_types: Any, **kwargs: Any) -> None:
+    def __init__(self, model: Any, db: Any, *, integration_types: Any, **kwargs: Any) -> None:
+        self.db = db
         self.integration_types = integration_types
         self.column_formatters = {
             "type": lambda v, c, m, p: integration_types.label(m.type),
@@ -73,7 +74,7 @@ class IntegrationView(ModelAccessMixin, ModelView):
         }
         self.form_extra_fields = self._extra_fields()
         self.form_args = self._form_args()
-        super().__init__(model, session, **kwargs)
+        super().__init__(model, db, **kwargs)
 
     # -- form ---------------------------------------------------------------------------------
 
@@ -83,7 +84,9 @@ class IntegrationView(ModelAccessMixin, ModelView):
                                 validators=[InputRequired()]),
             "password": SecretField(
                 "Password",
-                validators=[RequiredOnCreate(), OptionalLength(min=8, max=255)],
+                validators=[RequiredOnCreate(), OptionalLength(
+                    min=8, max=255, message="The password must have at least 8 and at most "
+                                            "255 characters.")],
                 description="The password you set for the API user on the Dotdigital side."),
             "check_connection": CheckConnectionField(""),
             "client_secret": SecretField(
@@ -168,7 +171,7 @@ class IntegrationView(ModelAccessMixin, ModelView):
         if integration_id in (None, ""):
             return None
         try:
-            return self.session.get(self.model, int(integration_id))
+            return self.db.session.get(self.model, int(integration_id))
         except (TypeError, ValueError):
             return None
 
