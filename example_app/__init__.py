@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.add_view(LeadView(Lead, db, name="Leads", category="CRM", endpoint="crm_lead"))
     dotdigital.init_app(app, admin=admin)
     # The logout form in the navbar needs a token from the same session CSRF as the admin forms.
-    app.context_processor(lambda: {"csrf_token": lambda: SecureForm().csrf_token.current_token})
+    app.context_processor(lambda: {"logout_csrf_token": lambda: SecureForm().csrf_token.current_token})
 
     if app.config.get("EXAMPLE_SEED", True):
         with app.app_context():

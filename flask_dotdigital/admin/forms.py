@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 from wtforms import Field, PasswordField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..api.urls import normalise_domain
 from ..errors import InsecureEndpoint
@@ -25,17 +25,21 @@ class SecretField(PasswordField):
             setattr(obj, name, self.data)
 
 
-class RequiredOnCreate:
-    """Required when the form creates a record; optional on edit, where blank keeps the value."""
+class RequiredOnCreate(InputRequired):
+    """Required when the form creates a record; optional on edit, where blank keeps the value.
 
-    field_flags = {"required": True}
+    It is an InputRequired, so the create form marks the field required; ``optional_on_edit``
+    takes it off a bound edit form.
+    """
 
     def __init__(self, message: str = "This value should not be blank.") -> None:
-        self.message = message
+        super().__init__(message)
 
-    def __call__(self, form: Any, field: Field) -> None:
-        if getattr(form, "is_create", False) and not field.data:
-            raise ValidationError(self.message)
+
+def optional_on_edit(field: Field) -> None:
+    """Drop :class:`RequiredOnCreate` from one bound field (a new list: the class's is shared)."""
+    field.validators = [v for v in field.validators if not isinstance(v, RequiredOnCreate)]
+    field.flags.required = False
 
 
 class OptionalLength(Length):

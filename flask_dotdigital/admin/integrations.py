@@ -27,6 +27,7 @@ from .forms import (
     OptionalLength,
     RequiredOnCreate,
     SecretField,
+    optional_on_edit,
 )
 
 log = logging.getLogger("flask_dotdigital.admin")
@@ -127,6 +128,7 @@ class IntegrationView(ModelAccessMixin, ModelView):
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
         form.is_create = False
+        optional_on_edit(form.password)
         form.integration_id = obj.id if obj is not None else None
         form.check_connection.check_url = self.get_url(".check_connection")
         return form
