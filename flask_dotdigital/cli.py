@@ -15,9 +15,9 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .api import get_account_info
 from .api.urls import normalise_domain
 from .connection import check_credentials, client_for
-from .api import get_account_info
 from .errors import ApiError, AuthError, ConfigError, InsecureEndpoint
 
 

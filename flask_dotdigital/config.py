@@ -1,8 +1,8 @@
 """Every ``DOTDIGITAL_*`` configuration key, with its default.
 
 ``init_app`` calls ``app.config.setdefault`` for each key below, so ``app.config`` always shows the
-effective value. The README's configuration table is generated from the ``#:`` comments here
-(``tests/test_docs.py`` checks that the two agree).
+effective value. The README's configuration table repeats the ``#:`` comments here, and
+``tests/test_docs.py`` checks that it lists every key with its default.
 """
 
 from __future__ import annotations
@@ -33,14 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_QUEUE": "dotdigital",
     #: Redis URL for RQ. None means the host app passes a connection (or uses redis://localhost).
     "DOTDIGITAL_REDIS_URL": None,
-    #: Minutes between scheduled syncs of every enabled integration (rq cron).
-    "DOTDIGITAL_SYNC_INTERVAL": 5,
     #: Admin menu category that holds the Integrations group.
     "DOTDIGITAL_SYSTEM_CATEGORY": "System",
     #: Admin menu category that holds the dotdigital group.
     "DOTDIGITAL_MARKETING_CATEGORY": "Marketing",
-    #: URL prefix of the single sign-on blueprint (the OAuth callback lives below it).
-    "DOTDIGITAL_SSO_URL_PREFIX": "/dotdigital",
 }
 
 

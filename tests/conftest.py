@@ -41,8 +41,12 @@ def app_config(tmp_path: Any, sandbox: SandboxServer, **extra: Any) -> dict[str,
     return config
 
 
+_apps: list[Flask] = []
+
+
 def fresh_app(config: dict[str, Any]) -> Flask:
     app = create_app({**config, "EXAMPLE_SEED": False})
+    _apps.append(app)
     with app.app_context():
         if os.environ.get("DATABASE_URL"):
             db.drop_all()
@@ -51,6 +55,18 @@ def fresh_app(config: dict[str, Any]) -> Flask:
 
         seed_demo_data(contacts=5, leads=2)
     return app
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Close every pooled connection of the apps a test built (PostgreSQL keeps them open)."""
+    yield
+    while _apps:
+        app = _apps.pop()
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture

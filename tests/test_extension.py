@@ -16,7 +16,7 @@ from .conftest import app_config, csrf_token, fresh_app, login
 
 
 def test_every_config_key_gets_its_documented_default(app):
-    for key, value in DEFAULTS.items():
+    for key in DEFAULTS:
         assert key in app.config
     assert app.config["DOTDIGITAL_QUEUE"] == "dotdigital"
     assert app.config["DOTDIGITAL_API_READ_TIMEOUT"] == 121.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, flash, jsonify, request
+from flask import flash, jsonify, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import SecureForm
