@@ -3,7 +3,8 @@
 The host app owns the ``db`` and the user model, so the concrete classes are built against them by
 :func:`build_models`: each module defines a mixin with the columns, and this function combines it
 with ``db.Model``. Classes are built once per ``db``, so several apps sharing one ``db`` (tests, app
-factories) share one set of models.
+factories) share one set of models. Class names carry a ``Dotdigital`` prefix so that they never
+clash with the host's own models (the example CRM has a ``Contact`` too) in SQLAlchemy's registry.
 """
 
 from __future__ import annotations
@@ -11,7 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import relationship
+
+from .address_book import AddressBookContactMixin, AddressBookMixin
+from .campaign import (
+    ActivityMixin,
+    CampaignClickMixin,
+    CampaignMixin,
+    CampaignOpenMixin,
+    CampaignSummaryMixin,
+    campaign_address_book_table,
+    summary_columns,
+)
+from .contact import ContactMixin
+from .data_field import DataFieldMixin
 from .integration import IntegrationMixin
+from .sync import SyncCursorMixin, SyncRunMixin
 
 _built: dict[int, Models] = {}
 
@@ -21,6 +37,22 @@ class Models:
     """The concrete model classes of one ``db``."""
 
     Integration: Any
+    AddressBook: Any
+    Contact: Any
+    AddressBookContact: Any
+    Campaign: Any
+    CampaignSummary: Any
+    Activity: Any
+    CampaignClick: Any
+    CampaignOpen: Any
+    DataField: Any
+    SyncRun: Any
+    SyncCursor: Any
+    campaign_address_book: Any
+
+
+def _model(db: Any, name: str, mixin: type, **attrs: Any) -> Any:
+    return type(f"Dotdigital{name}", (mixin, db.Model), {"__module__": __name__, **attrs})
 
 
 def build_models(db: Any, user_model: Any) -> Models:
@@ -31,9 +63,33 @@ def build_models(db: Any, user_model: Any) -> Models:
             raise TypeError("flask-dotdigital models were already built for this db with another "
                             "user_model; pass the same user_model to every DotDigital(db=...).")
         return models
-    integration = type("Integration", (IntegrationMixin, db.Model),
-                       {"__dotdigital_user_model__": user_model, "__module__": __name__})
-    models = Models(Integration=integration)
+    links = campaign_address_book_table(db.metadata)
+    integration = _model(db, "Integration", IntegrationMixin, __dotdigital_user_model__=user_model)
+    models = Models(
+        Integration=integration,
+        AddressBook=_model(db, "AddressBook", AddressBookMixin),
+        Contact=_model(db, "Contact", ContactMixin),
+        AddressBookContact=_model(db, "AddressBookContact", AddressBookContactMixin),
+        Campaign=_model(
+            db, "Campaign", CampaignMixin,
+            address_books=relationship("DotdigitalAddressBook", secondary=links,
+                                       order_by="DotdigitalAddressBook.name"),
+            summary=relationship("DotdigitalCampaignSummary", uselist=False, viewonly=True)),
+        CampaignSummary=_model(db, "CampaignSummary", CampaignSummaryMixin, **summary_columns(),
+                               campaign=relationship("DotdigitalCampaign", viewonly=True)),
+        Activity=_model(db, "Activity", ActivityMixin,
+                        campaign=relationship("DotdigitalCampaign", lazy="joined"),
+                        contact=relationship("DotdigitalContact")),
+        CampaignClick=_model(db, "CampaignClick", CampaignClickMixin,
+                             campaign=relationship("DotdigitalCampaign")),
+        CampaignOpen=_model(db, "CampaignOpen", CampaignOpenMixin,
+                            campaign=relationship("DotdigitalCampaign")),
+        DataField=_model(db, "DataField", DataFieldMixin,
+                         integration=relationship("DotdigitalIntegration")),
+        SyncRun=_model(db, "SyncRun", SyncRunMixin),
+        SyncCursor=_model(db, "SyncCursor", SyncCursorMixin),
+        campaign_address_book=links,
+    )
     _built[key] = models
     return models
 

@@ -1,0 +1,64 @@
+"""Address books (Dotdigital's lists) and their members, with per-book subscription status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from .common import IntegrationOwned, OriginAware, Timestamps, enum_column
+from .enums import ContactStatus, ImportStatus, Visibility
+from .types import UTCDateTime
+
+
+class AddressBookMixin(OriginAware, Timestamps):
+    __tablename__ = "dotdigital_address_book"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    visibility: Mapped[Visibility | None] = enum_column(Visibility)
+    contact_count: Mapped[int | None]
+    #: start time of the last contact import that finished; the next one asks modified-since it
+    last_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_status: Mapped[ImportStatus | None] = enum_column(ImportStatus)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> Any:
+        return (UniqueConstraint("integration_id", "origin_id", name="dotdigital_address_book_unq"),)
+
+    @declared_attr
+    def integration(cls) -> Mapped[Any]:
+        return relationship("DotdigitalIntegration")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AddressBookContactMixin(IntegrationOwned):
+    """A contact's membership of a book, with its status in that book."""
+
+    __tablename__ = "dotdigital_address_book_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_book_id: Mapped[int] = mapped_column(
+        ForeignKey("dotdigital_address_book.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("dotdigital_contact.id", ondelete="CASCADE"),
+                                            index=True)
+    status: Mapped[ContactStatus | None] = enum_column(ContactStatus)
+    unsubscribed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> Any:
+        return (UniqueConstraint("address_book_id", "contact_id", name="dotdigital_ab_contact_unq"),
+                Index("dotdigital_ab_contact_status_idx", "address_book_id", "status"))
+
+    @declared_attr
+    def address_book(cls) -> Mapped[Any]:
+        return relationship("DotdigitalAddressBook", lazy="joined")
+
+    @declared_attr
+    def contact(cls) -> Mapped[Any]:
+        return relationship("DotdigitalContact", back_populates="memberships")

@@ -1,0 +1,124 @@
+"""Dotdigital's enumerations, with their exact API spellings (Oro's enum tables, §1.15).
+
+Stored as strings (``native_enum=False``) so that a value Dotdigital adds later can be stored as
+``NotAvailableInThisVersion`` instead of breaking a sync; see :func:`coerce`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class ContactStatus(enum.StrEnum):
+    Subscribed = "Subscribed"
+    Unsubscribed = "Unsubscribed"
+    SoftBounced = "SoftBounced"
+    HardBounced = "HardBounced"
+    IspComplained = "IspComplained"
+    MailBlocked = "MailBlocked"
+    PendingOptIn = "PendingOptIn"
+    DirectComplaint = "DirectComplaint"
+    Deleted = "Deleted"
+    SharedSuppression = "SharedSuppression"
+    Suppressed = "Suppressed"
+    NotAllowed = "NotAllowed"
+    DomainSuppression = "DomainSuppression"
+    NoMxRecord = "NoMxRecord"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+#: "Active" everywhere in Oro: the contact can still be mailed.
+ACTIVE_STATUSES = frozenset({ContactStatus.Subscribed, ContactStatus.SoftBounced})
+
+
+class OptInType(enum.StrEnum):
+    Unknown = "Unknown"
+    Single = "Single"
+    Double = "Double"
+    VerifiedDouble = "VerifiedDouble"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class EmailType(enum.StrEnum):
+    PlainText = "PlainText"
+    Html = "Html"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class Visibility(enum.StrEnum):
+    Private = "Private"
+    Public = "Public"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class ImportStatus(enum.StrEnum):
+    NotFinished = "NotFinished"
+    Finished = "Finished"
+    RejectedByWatchdog = "RejectedByWatchdog"
+    InvalidFileFormat = "InvalidFileFormat"
+    Unknown = "Unknown"
+    Failed = "Failed"
+    ExceedsAllowedContactLimit = "ExceedsAllowedContactLimit"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class CampaignStatus(enum.StrEnum):
+    Unsent = "Unsent"
+    Sending = "Sending"
+    Sent = "Sent"
+    Paused = "Paused"
+    Cancelled = "Cancelled"
+    RequiresSystemApproval = "RequiresSystemApproval"
+    RequiresSMSApproval = "RequiresSMSApproval"
+    RequiresWorkflowApproval = "RequiresWorkflowApproval"
+    Triggered = "Triggered"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class ReplyAction(enum.StrEnum):
+    Unset = "Unset"
+    WebMailForward = "WebMailForward"
+    Webmail = "Webmail"
+    Delete = "Delete"
+    NotAvailableInThisVersion = "NotAvailableInThisVersion"
+
+
+class DataFieldType(enum.StrEnum):
+    String = "String"
+    Numeric = "Numeric"
+    Date = "Date"
+    Boolean = "Boolean"
+
+
+class DataFieldVisibility(enum.StrEnum):
+    Private = "Private"
+    Public = "Public"
+
+
+class SyncStatus(enum.StrEnum):
+    """A sync run's (or one connector's) state."""
+
+    queued = "queued"
+    running = "running"
+    success = "success"
+    failed = "failed"
+    skipped = "skipped"
+
+
+def coerce(enum_type: type[E], value: object, default: E | None = None) -> E | None:
+    """The member whose value matches ``value`` case-insensitively, else ``default``.
+
+    Dotdigital's enum input is probably case-insensitive (§3.0) and its outputs may grow, so a sync
+    never fails on an unexpected spelling.
+    """
+    if value is None:
+        return None
+    text = str(value).lower()
+    for member in enum_type:
+        if member.value.lower() == text:
+            return member
+    fallback = getattr(enum_type, "NotAvailableInThisVersion", None)
+    return default if default is not None else fallback
