@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -34,15 +35,26 @@ def _database_url(app: Flask) -> str:
     return "sqlite:///" + os.path.join(app.instance_path, "example.sqlite")
 
 
+def _dotdigital_env() -> dict[str, Any]:
+    """``DOTDIGITAL_*`` settings from the environment (JSON values parsed), so that RQ workers and
+    ``flask`` commands see the same settings as the web process."""
+    settings: dict[str, Any] = {}
+    for key, value in os.environ.items():
+        if key.startswith("DOTDIGITAL_") and key not in ("DOTDIGITAL_PASSWORD",):
+            try:
+                settings[key] = json.loads(value)
+            except ValueError:
+                settings[key] = value
+    return settings
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY", "example-app-dev-key-change-me"),
-        DOTDIGITAL_API_BASE_URL=os.environ.get("DOTDIGITAL_API_BASE_URL",
-                                               "https://r1-api.dotdigital.com"),
-        DOTDIGITAL_ALLOW_INSECURE_HOSTS=os.environ.get("DOTDIGITAL_ALLOW_INSECURE_HOSTS") == "1",
         DOTDIGITAL_REDIS_URL=os.environ.get("REDIS_URL"),
     )
+    app.config.update(_dotdigital_env())
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", _database_url(app))

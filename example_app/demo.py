@@ -31,10 +31,11 @@ def start_redis(data_dir: Path) -> Any:
     return Redis(str(data_dir / "redis.db"))
 
 
-def start_worker(redis_url: str, queue: str) -> subprocess.Popen[bytes]:
+def start_rq(*args: str) -> subprocess.Popen[bytes]:
+    """``rq worker ...`` or ``rq cron ...`` from this venv, with the demo's environment."""
     rq = Path(sys.executable).with_name("rq")
     command = [str(rq)] if rq.exists() else [sys.executable, "-m", "rq.cli"]
-    return subprocess.Popen([*command, "worker", "--url", redis_url, "--with-scheduler", queue],
+    return subprocess.Popen([*command, *args],
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
 
 
@@ -49,7 +50,8 @@ def banner(crm_url: str, sandbox: SandboxServer, redis_url: str) -> str:
   Then System → Integrations → Manage Integrations → Create Integration, with the sandbox's
   API user:   Username {sandbox.config.username}   Password {sandbox.config.password}
   Sandbox     {sandbox.discovery_url} (discovery host; state at {sandbox.base_url}/__state)
-  Redis       {redis_url} (embedded), RQ worker on queue "dotdigital"
+  Redis       {redis_url} (embedded), an RQ worker on queue "dotdigital", and rq cron
+              syncing every enabled integration every 5 minutes (or click Schedule Sync)
 
   Ctrl-C stops everything.
 """
@@ -60,15 +62,20 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("DEMO_PORT", "5000"))
     sandbox = SandboxServer(port=int(os.environ.get("DEMO_SANDBOX_PORT", "8025"))).start()
+    # A Dotdigital account with something in it: books, contacts, campaigns and their activity.
+    sandbox.control(generate={"contacts": int(os.environ.get("DEMO_CONTACTS", "2000")), "seed": 1})
     redis = start_redis(data_dir)
     redis_url = f"unix://{redis.socket_file}"
-    os.environ.update(DOTDIGITAL_API_BASE_URL=sandbox.discovery_url,
-                      DOTDIGITAL_ALLOW_INSECURE_HOSTS="1", REDIS_URL=redis_url)
+    # The web app, the RQ worker and rq cron all build the app from this environment.
+    os.environ.update(DOTDIGITAL_API_BASE_URL=sandbox.discovery_url, DOTDIGITAL_ALLOW_INSECURE_HOSTS="1",
+                      REDIS_URL=redis_url, DATABASE_URL=f"sqlite:///{data_dir / 'crm.sqlite'}",
+                      DOTDIGITAL_APP_FACTORY="example_app:create_app")
     from . import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'crm.sqlite'}",
-                      "DOTDIGITAL_REDIS_URL": redis_url})
-    worker = start_worker(redis_url, app.config["DOTDIGITAL_QUEUE"])
+    app = create_app()
+    queue = app.config["DOTDIGITAL_QUEUE"]
+    workers = [start_rq("worker", "--url", redis_url, queue),
+               start_rq("cron", "--url", redis_url, "flask_dotdigital.cron")]
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(banner(f"http://127.0.0.1:{server.server_port}", sandbox, redis_url), flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -78,8 +85,10 @@ def main() -> None:
         pass
     finally:
         server.server_close()
-        worker.terminate()
-        worker.wait(10)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.wait(10)
         sandbox.stop()
         redis.shutdown()
         print("Demo stopped.", flush=True)

@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from .api import get_account_info
 from .api.urls import normalise_domain
+from .cli_sync import sync_command
 from .connection import check_credentials, client_for
 from .errors import ApiError, AuthError, ConfigError, InsecureEndpoint
 
@@ -152,6 +153,9 @@ def list_integrations() -> None:
     widths = [max(len(row[c]) for row in table) for c in range(len(header))]
     for row in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+dotdigital_cli.add_command(sync_command)
 
 
 @dotdigital_cli.command("sandbox", context_settings={"ignore_unknown_options": True})

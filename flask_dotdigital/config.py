@@ -33,6 +33,16 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_QUEUE": "dotdigital",
     #: Redis URL for RQ. None means the host app passes a connection (or uses redis://localhost).
     "DOTDIGITAL_REDIS_URL": None,
+    #: ``module:function`` that builds the app in an RQ worker; None means ``<app import name>:create_app``.
+    "DOTDIGITAL_APP_FACTORY": None,
+    #: Minutes between scheduled syncs of every enabled integration (``rq cron flask_dotdigital.cron``).
+    "DOTDIGITAL_SYNC_INTERVAL": 5,
+    #: Seconds an RQ sync job may run before RQ stops it.
+    "DOTDIGITAL_JOB_TIMEOUT": 4 * 3600,
+    #: Seconds the per-integration sync lock lives without a heartbeat (a crashed worker's lock expires).
+    "DOTDIGITAL_LOCK_TTL": 60,
+    #: Seconds a queued sync waits for the running one of the same integration before RQ retries it.
+    "DOTDIGITAL_LOCK_WAIT": 900,
     #: Admin menu category that holds the Integrations group.
     "DOTDIGITAL_SYSTEM_CATEGORY": "System",
     #: Admin menu category that holds the dotdigital group.

@@ -44,6 +44,8 @@ class State:
     ext: DotDigital
     keyring: KeyRing
     admin: Any
+    #: the Redis connection for RQ and the sync lock, made on first use (see redis_conn)
+    redis: Any = None
 
 
 class DotDigital:

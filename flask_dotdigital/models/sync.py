@@ -25,6 +25,8 @@ class SyncRunMixin(IntegrationOwned):
     #: who asked: button, row action, cli, schedule
     trigger: Mapped[str | None] = mapped_column(String(20))
     job_id: Mapped[str | None] = mapped_column(String(100))
+    #: comma-separated connector names when the run was limited to some; None runs them all
+    requested_connectors: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -40,10 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="API user password (env DOTDIGITAL_SANDBOX_PASSWORD)",
     )
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth client id")
-    parser.add_argument(
-        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth client secret"
-    )
+    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth client secret")
     parser.add_argument("--account-name", default=DEFAULT_ACCOUNT_NAME, help="account Name")
+    parser.add_argument(
+        "--generate",
+        type=int,
+        metavar="N",
+        default=None,
+        help="start with N generated contacts and their data",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for --generate (same seed, same data)")
     parser.add_argument("--quiet", action="store_true", help="do not log every request to stderr")
     return parser
 
@@ -60,6 +66,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         client_secret=args.client_secret,
         account_name=args.account_name,
         log_requests=not args.quiet,
+        generate=args.generate,
+        seed=args.seed,
     )
     server.bind()
     # Printing the password is fine: it is the test double's fixed credential, not a secret.
@@ -69,6 +77,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     print(f"  API username:       {args.username}")
     print(f"  API password:       {args.password}")
     print(f"  OAuth client:       {args.client_id} / {args.client_secret}")
+    if args.generate is not None:
+        print(f"  data:               {args.generate} generated contacts (seed {args.seed})")
     print(f"  control:            POST {server.base_url}/__control, GET {server.base_url}/__state")
     print("Press Ctrl-C to stop.", flush=True)
     try:

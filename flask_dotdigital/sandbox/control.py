@@ -1,7 +1,12 @@
 """Test tooling outside the emulated API: ``POST /__control`` queues faults, switches the
-rate-limit schemes on or off and resets the sandbox; ``GET /__state`` dumps the state (call log,
-account, configuration without secrets). Neither needs auth: the sandbox listens on loopback and
-exists only for tests, demos and benchmarks.
+rate-limit schemes on or off, resets the sandbox, generates data and applies changes "on
+Dotdigital's side" (``mutations.py``); ``GET /__state`` dumps the state (call log, account,
+configuration without secrets, and the account's data). Neither needs auth: the sandbox listens on
+loopback and exists only for tests, demos and benchmarks.
+
+The control reply is the state without ``data`` (it can be megabytes; ask ``/__state`` for it)
+plus one key per data change: ``generated``, ``touched``, ``unsubscribed``, ``suppressed``,
+``deleted_book`` and ``activity``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from . import mutations
+from .generator import generate
 from .state import Fault, SandboxState, TieredWindow, current_state
 
 control = Blueprint("sandbox_control", __name__)
@@ -55,23 +62,56 @@ def parse_tiered(spec: Any) -> TieredWindow | None:
     return TieredWindow(per_minute=per_minute, scope=str(spec.get("scope", "lowCallRate")))
 
 
-def apply_control(state: SandboxState, body: Mapping[str, Any]) -> None:
-    """Apply one control request; ``reset`` goes first so it can be combined with new settings."""
-    unknown = set(body) - {"reset", "fail_next", "flat_limit", "tiered_limit"}
+SETTINGS = {"reset", "fail_next", "flat_limit", "tiered_limit"}
+#: Data changes, applied in this order after ``reset`` and ``generate``; reply key → function.
+MUTATIONS = {
+    "touch_contacts": ("touched", mutations.touch_contacts),
+    "unsubscribe": ("unsubscribed", mutations.unsubscribe),
+    "suppress": ("suppressed", mutations.suppress),
+    "delete_book": ("deleted_book", mutations.delete_book),
+    "add_activity": ("activity", mutations.add_activity),
+}
+
+
+def parse_generate(spec: Any) -> dict[str, int]:
+    if not isinstance(spec, Mapping) or "contacts" not in spec:
+        raise ControlError('generate must be {"contacts": N, "books": 3, "campaigns": 4, "seed": 1}')
+    unknown = set(spec) - {"contacts", "books", "campaigns", "seed"}
+    if unknown:
+        raise ControlError(f"unknown generate keys: {sorted(unknown)}")
+    defaults = {"books": 3, "campaigns": 4, "seed": 1}
+    return {key: mutations.option(spec, key, defaults.get(key)) for key in ("contacts", *defaults)}
+
+
+def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply one control request and return the data-change results. ``reset`` goes first so it
+    can be combined with new settings, then ``generate``, then the mutations."""
+    unknown = set(body) - SETTINGS - set(MUTATIONS) - {"generate"}
     if unknown:
         raise ControlError(f"unknown control keys: {sorted(unknown)}")
     faults = [parse_fault(spec) for spec in body.get("fail_next") or []]
     tiered = parse_tiered(body.get("tiered_limit"))
     flat = body.get("flat_limit")
     flat_limit = None if flat is None else _positive_int(flat, "flat_limit")
+    generate_spec = parse_generate(body["generate"]) if "generate" in body else None
+    for key in MUTATIONS:
+        if key in body and key != "delete_book" and not isinstance(body[key], Mapping):
+            raise ControlError(f'{key} must be an object such as {{"count": 5}}')
+    results: dict[str, Any] = {}
     with state.lock:
         if body.get("reset"):
             state.reset()
+        if generate_spec is not None:
+            results["generated"] = generate(state, **generate_spec)
+        for key, (reply_key, change) in MUTATIONS.items():
+            if key in body:
+                results[reply_key] = change(state, body[key])
         state.queue_faults(faults)
         if "flat_limit" in body:
             state.flat_limit = flat_limit
         if "tiered_limit" in body:
             state.tiered = tiered
+    return results
 
 
 @control.post("/__control")
@@ -80,10 +120,10 @@ def control_view() -> Response | tuple[Response, int]:
     if not isinstance(body, Mapping):
         return jsonify({"error": "send a JSON object"}), 400
     try:
-        apply_control(current_state(), body)
+        results = apply_control(current_state(), body)
     except (ControlError, TypeError, ValueError) as err:
         return jsonify({"error": str(err)}), 400
-    return jsonify(current_state().snapshot())
+    return jsonify({**current_state().snapshot(with_data=False), **results})
 
 
 @control.get("/__state")

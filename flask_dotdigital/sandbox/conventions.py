@@ -12,9 +12,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 MAX_SELECT = 1000
-PAGING_INVALID = (
-    "select must be between 1 and 1000, skip must not be negative. ERROR_PARAMETER_INVALID"
-)
+PAGING_INVALID = "select must be between 1 and 1000, skip must not be negative. ERROR_PARAMETER_INVALID"
 
 
 class ApiError(Exception):
@@ -88,20 +86,36 @@ class Paging:
         return rows[self.skip : self.skip + self.select]
 
 
-def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
+def _arg(args: Mapping[str, str], name: str) -> str | None:
     # Query names are case-insensitive on the real (ASP.NET) API, like body keys.
     for key, value in args.items():
         if key.lower() == name:
-            try:
-                return int(value)
-            except ValueError:
-                raise ApiError(400, PAGING_INVALID) from None
-    return default
+            return value
+    return None
 
 
-def read_paging(
-    args: Mapping[str, str] | None = None, *, default_select: int = MAX_SELECT
-) -> Paging:
+def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
+    value = _arg(args, name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, PAGING_INVALID) from None
+
+
+def read_flag(name: str, args: Mapping[str, str] | None = None) -> bool:
+    """A boolean query parameter such as ``withFullData`` (§3.0: ``true``/``false``, default
+    false); any other value → 400 ``ERROR_PARAMETER_INVALID``."""
+    value = _arg(request.args if args is None else args, name.lower())
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise ApiError(400, sentence_message(f"{name} must be true or false", "ERROR_PARAMETER_INVALID"))
+
+
+def read_paging(args: Mapping[str, str] | None = None, *, default_select: int = MAX_SELECT) -> Paging:
     """Read ``select``/``skip``; out of range → 400 ``ERROR_PARAMETER_INVALID`` (§2.2: select
     is 1..1000, ``0`` is invalid, skip must not be negative)."""
     source = request.args if args is None else args

@@ -13,6 +13,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
+from .generator import generate as generate_data
 from .state import (
     DEFAULT_ACCOUNT_NAME,
     DEFAULT_CLIENT_ID,
@@ -47,6 +48,8 @@ class SandboxServer:
         client_secret: str = DEFAULT_CLIENT_SECRET,
         account_name: str = DEFAULT_ACCOUNT_NAME,
         log_requests: bool = False,
+        generate: int | None = None,
+        seed: int = 1,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -60,6 +63,8 @@ class SandboxServer:
         )
         self.live_state = SandboxState(self.config)
         self.app = create_app(state=self.live_state)
+        if generate is not None:
+            self.generate(contacts=generate, seed=seed)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -145,12 +150,18 @@ class SandboxServer:
         """Stands for the web-app host used by OAuth single sign-on (reference §5)."""
         return f"{self.base_url}/app/"
 
+    # -- data -------------------------------------------------------------------------------
+    def generate(self, *, contacts: int, books: int = 3, campaigns: int = 4, seed: int = 1) -> dict[str, Any]:
+        """Replace the account's data with generated data (``generator.generate``), in process;
+        works before ``start()``. Returns the counts of what was made."""
+        return generate_data(self.live_state, contacts=contacts, books=books, campaigns=campaigns, seed=seed)
+
     # -- control helpers ------------------------------------------------------------------
     def control(self, **settings: Any) -> dict[str, Any]:
-        """POST ``settings`` to ``/__control``, e.g. ``control(fail_next=[{"status": 503}])``."""
-        response = requests.post(
-            f"{self.base_url}/__control", json=settings, timeout=CONTROL_TIMEOUT
-        )
+        """POST ``settings`` to ``/__control``, e.g. ``control(fail_next=[{"status": 503}])`` or
+        ``control(touch_contacts={"count": 5})``. The reply is the state without ``data``, plus the
+        records a data change affected (``touched``, ``unsubscribed``, ...; see ``control.py``)."""
+        response = requests.post(f"{self.base_url}/__control", json=settings, timeout=CONTROL_TIMEOUT)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result

@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import current_app
+
+from .model import AccountData
 
 EXTENSION_KEY = "dotdigital_sandbox"
 
@@ -81,13 +83,6 @@ class TieredWindow:
 
     def reset_at(self) -> int:
         return int(self.started + MINUTE + 0.999)
-
-
-@dataclass
-class AccountData:
-    """Everything the emulated account stores; route modules add their collections here."""
-
-    address_books: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SandboxState:
@@ -161,12 +156,13 @@ class SandboxState:
             return None
 
     # -- dump -----------------------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, with_data: bool = True) -> dict[str, Any]:
+        """What ``GET /__state`` shows; ``data`` holds the account's records (``AccountData.dump``)."""
         with self.lock:
             tiered = None
             if self.tiered is not None:
                 tiered = {"per_minute": self.tiered.per_minute, "scope": self.tiered.scope}
-            return {
+            body: dict[str, Any] = {
                 "calls": [dict(call) for call in self.calls],
                 "account": {
                     "id": self.config.account_id,
@@ -177,8 +173,10 @@ class SandboxState:
                 "config": self.config.public(),
                 "faults": [asdict(fault) for fault in self.faults],
                 "limits": {"flat_limit": self.flat_limit, "tiered_limit": tiered},
-                "data": asdict(self.data),
             }
+            if with_data:
+                body["data"] = self.data.dump()
+            return body
 
 
 def current_state() -> SandboxState:

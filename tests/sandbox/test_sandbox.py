@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from flask_dotdigital.sandbox import SandboxServer, fold_keys
+from flask_dotdigital.sandbox.model import AddressBook
 
 pytest_plugins = ["flask_dotdigital.sandbox.pytest_plugin"]
 
@@ -59,9 +60,7 @@ def test_configured_account_name_and_credentials():
 
 @pytest.mark.parametrize("auth", [None, ("demo@apiconnector.com", "wrong"), ("x@y.z", "")])
 def test_bad_credentials_are_denied(dotdigital_sandbox, auth):
-    response = requests.get(
-        f"{dotdigital_sandbox.regional_url}/v2/account-info", auth=auth, timeout=10
-    )
+    response = requests.get(f"{dotdigital_sandbox.regional_url}/v2/account-info", auth=auth, timeout=10)
     assert response.status_code == 401
     assert response.json() == {"message": "Authorization has been denied for this request."}
 
@@ -88,26 +87,22 @@ def test_address_books_list_is_a_bare_array(dotdigital_sandbox):
 
 
 def test_address_books_list_pages_state(dotdigital_sandbox):
-    books = [
-        {"id": i, "name": f"List {i}", "visibility": "Private", "contacts": 0} for i in (1, 2, 3)
-    ]
+    books = [{"id": i, "name": f"List {i}", "visibility": "Private", "contacts": 0} for i in (1, 2, 3)]
     with dotdigital_sandbox.live_state.lock:
-        dotdigital_sandbox.live_state.data.address_books.extend(books)
+        for i in (1, 2, 3):
+            dotdigital_sandbox.live_state.data.address_books[i] = AddressBook(i, f"List {i}")
     url = f"{dotdigital_sandbox.regional_url}/v2/address-books"
     assert get(url, params={"select": 2, "skip": 0}).json() == books[:2]
     assert get(url, params={"select": 2, "skip": 2}).json() == books[2:]
     assert get(url, params={"select": 2, "skip": 4}).json() == []
 
 
-@pytest.mark.parametrize(
-    "query", ["select=0", "select=1001", "skip=-1", "select=abc", "select=10&skip=-5"]
-)
+@pytest.mark.parametrize("query", ["select=0", "select=1001", "skip=-1", "select=abc", "select=10&skip=-5"])
 def test_paging_bounds_are_enforced(dotdigital_sandbox, query):
     response = get(f"{dotdigital_sandbox.regional_url}/v2/address-books?{query}")
     assert response.status_code == 400
     assert response.json() == {
-        "message": "select must be between 1 and 1000, skip must not be negative. "
-        "ERROR_PARAMETER_INVALID"
+        "message": "select must be between 1 and 1000, skip must not be negative. ERROR_PARAMETER_INVALID"
     }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from ..gate import DISCOVERY_PREFIX, REGIONAL_PREFIX
-from . import account, address_books
+from . import account, address_books, campaigns, contacts, data_fields
 
-AREAS = (account, address_books)
+AREAS = (account, address_books, contacts, data_fields, campaigns)
 
 
 def register_routes(app: Flask) -> None:

@@ -1,0 +1,28 @@
+"""The import connectors, in Oro's order (§2.3): each later one relies on what the earlier stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import activities, address_books, campaigns, contacts, data_fields, summaries, unsubscribes
+from .clicks_opens import Clicks, Opens
+
+CONNECTORS: dict[str, Any] = {
+    module.NAME: module
+    for module in (address_books, campaigns, contacts, unsubscribes, activities, summaries,
+                   data_fields, Clicks, Opens)
+}
+#: Human names for the admin and the CLI.
+LABELS = {
+    "address_book": "Address books",
+    "campaign": "Campaigns",
+    "contact": "Contacts",
+    "unsubscribed_contact": "Unsubscribes",
+    "activity_contact": "Contact activity",
+    "campaign_summary": "Campaign summaries",
+    "datafield": "Data fields",
+    "campaign_click": "Campaign clicks",
+    "campaign_open": "Campaign opens",
+}
+
+__all__ = ["CONNECTORS", "LABELS"]

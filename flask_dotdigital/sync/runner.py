@@ -1,0 +1,153 @@
+"""Running one sync: take the integration's lock, run the connectors in order, record everything.
+
+Each connector gets its own SyncRun row under the run's row, with counts and the error message.
+A connector's cursor moves only when it succeeds, so a failed one repeats its window next time.
+A 401 ends the whole run: every later call would fail the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..connection import client_for
+from ..errors import ApiError, AuthError, ConfigError, DotDigitalError
+from ..models.enums import SyncStatus
+from ..models.types import utcnow
+from ..redis_conn import redis_connection
+from .connectors import CONNECTORS, LABELS
+from .context import SyncContext
+from .lock import SyncLock
+from .scheduling import pending_key, pending_run
+from .upsert import upsert
+
+log = logging.getLogger("flask_dotdigital.sync")
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class LockBusy(DotDigitalError):
+    """Another worker is syncing this integration; RQ retries the job later."""
+
+
+def run_sync(run_id: int, *, progress: Progress | None = None) -> Any:
+    """Run the queued SyncRun ``run_id`` to its end; return it."""
+    state = current_app.extensions["dotdigital"]
+    db, models = state.ext.db, state.ext.models
+    run = db.session.get(models.SyncRun, run_id)
+    if run is None or run.status not in (SyncStatus.queued, SyncStatus.running):
+        return run  # already done (a retried job whose first attempt finished)
+    lock = SyncLock(redis_connection(), run.integration_id,
+                    ttl=float(current_app.config["DOTDIGITAL_LOCK_TTL"]))
+    if not _wait_for(lock, float(current_app.config["DOTDIGITAL_LOCK_WAIT"])):
+        raise LockBusy(f"Integration {run.integration_id} is still being synced by another worker.")
+    try:
+        # From here on, a new request queues a follow-up run instead of joining this one.
+        key = pending_key(run.integration_id)
+        redis = redis_connection()
+        if pending_run(redis.get(key)) == run.id:
+            redis.delete(key)
+        _run_connectors(db, models, run, progress or (lambda info: None))
+    finally:
+        lock.release()
+    return run
+
+
+def _wait_for(lock: SyncLock, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not lock.acquire():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1.0)
+    return True
+
+
+def _run_connectors(db: Any, models: Any, run: Any, progress: Progress) -> None:
+    integration = db.session.get(models.Integration, run.integration_id)
+    run.status, run.started_at = SyncStatus.running, utcnow()
+    run.steps.clear()
+    db.session.commit()
+    if integration is None or not integration.enabled:
+        _finish(db, run, SyncStatus.skipped, "The integration is disabled.")
+        return
+    names = run.requested_connectors.split(",") if run.requested_connectors else list(CONNECTORS)
+    client = client_for(integration)
+    failures: list[str] = []
+    for index, name in enumerate(names):
+        step = models.SyncRun(integration_id=run.integration_id, parent_id=run.id, connector=name,
+                              status=SyncStatus.running, started_at=utcnow(), trigger=run.trigger)
+        db.session.add(step)
+        db.session.commit()
+        ctx = SyncContext(db=db, models=models, integration=integration, client=client,
+                          started_at=step.started_at, connector=name)
+        ctx.progress = _reporter(progress, ctx, index, len(names))
+        ctx.progress("starting")
+        error = _run_one(ctx, CONNECTORS[name])
+        _record(db, step, ctx, error)
+        if error is not None:
+            failures.append(f"{LABELS[name]}: {error}")
+            if isinstance(error, AuthError | ConfigError):
+                break  # every later call would fail the same way
+    if client.endpoint and client.endpoint != integration.api_endpoint:
+        integration.api_endpoint = client.endpoint  # discovery ran during this sync
+    _finish(db, run, SyncStatus.failed if failures else SyncStatus.success,
+            "; ".join(failures) or None)
+
+
+def _run_one(ctx: SyncContext, connector: Any) -> Exception | None:
+    try:
+        connector.run(ctx)
+        _store_cursors(ctx)
+        if hasattr(connector, "after_success"):
+            connector.after_success(ctx)
+        ctx.commit()
+    except (ApiError, ConfigError, SQLAlchemyError) as err:
+        ctx.session.rollback()
+        log.warning("Dotdigital %s sync of integration %s failed: %s", ctx.connector,
+                    ctx.integration_id, err)
+        return err
+    return None
+
+
+def _store_cursors(ctx: SyncContext) -> None:
+    rows = [{"integration_id": ctx.integration_id, "connector": ctx.connector, "scope": scope,
+             "last_success_start": moment} for scope, moment in ctx.new_cursors.items()]
+    upsert(ctx.session, ctx.models.SyncCursor.__table__, rows,
+           ["integration_id", "connector", "scope"], update=["last_success_start"])
+
+
+def _record(db: Any, step: Any, ctx: SyncContext, error: Exception | None) -> None:
+    for name in ("read", "created", "updated", "deleted", "errors"):
+        setattr(step, name, getattr(ctx.counts, name))
+    step.status = SyncStatus.failed if error is not None else SyncStatus.success
+    step.message = str(error) if error is not None else None
+    step.finished_at = utcnow()
+    db.session.commit()
+
+
+def _finish(db: Any, run: Any, status: SyncStatus, message: str | None) -> None:
+    for name in ("read", "created", "updated", "deleted", "errors"):
+        setattr(run, name, sum(getattr(step, name) for step in run.steps))
+    run.status, run.message, run.finished_at = status, message, utcnow()
+    db.session.commit()
+
+
+def _reporter(progress: Progress, ctx: SyncContext, index: int, total: int) -> Callable[[str], None]:
+    last = [0.0]
+
+    def report(note: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.3 and note != "starting":
+            return  # progress is for people: a few updates a second is plenty
+        last[0] = now
+        progress({"connector": ctx.connector, "label": LABELS[ctx.connector], "note": note,
+                  "step": index + 1, "steps": total, "read": ctx.counts.read,
+                  "at": datetime.now().isoformat(timespec="seconds")})
+
+    return report
