@@ -97,6 +97,8 @@ class DotDigital:
     def _add_admin_views(self, app: Flask, admin: Any) -> None:
         from .admin.integrations import IntegrationView
         from .admin.marketing import AccountsView
+        from .admin.records import AddressBookView, ActivityView, CampaignView, ContactView
+        from .admin.sync_runs import SyncRunView
 
         if any(getattr(v, "endpoint", None) == "dotdigital_integration" for v in admin._views):
             return  # this Admin already carries our views (one Admin shared by several apps)
@@ -113,3 +115,20 @@ class DotDigital:
         admin.add_view(AccountsView(
             db=self.db, integration_model=self.models.Integration, name="Accounts",
             category="dotdigital", endpoint="dotdigital_accounts", url="dotdigital/accounts"))
+        m, db = self.models, self.db
+        admin.add_view(SyncRunView(
+            m.SyncRun, db, integration_model=m.Integration, name="Sync Runs", category="Integrations",
+            endpoint="dotdigital_sync_runs", url="integrations/sync-runs"))
+        records = {"category": "dotdigital", "integration_model": m.Integration}
+        admin.add_view(AddressBookView(
+            m.AddressBook, db, name="Address Books", endpoint="dotdigital_address_books",
+            url="dotdigital/address-books", **records))
+        admin.add_view(ContactView(
+            m.Contact, db, membership_model=m.AddressBookContact, address_book_model=m.AddressBook,
+            name="Contacts", endpoint="dotdigital_contacts", url="dotdigital/contacts", **records))
+        admin.add_view(CampaignView(
+            m.Campaign, db, summary_model=m.CampaignSummary, name="Campaigns",
+            endpoint="dotdigital_campaigns", url="dotdigital/campaigns", **records))
+        admin.add_view(ActivityView(
+            m.Activity, db, campaign_model=m.Campaign, name="Activities",
+            endpoint="dotdigital_activities", url="dotdigital/activities", **records))

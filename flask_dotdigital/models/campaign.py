@@ -130,13 +130,14 @@ class CampaignClickMixin(IntegrationOwned):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(Text)
     keyword: Mapped[str | None] = mapped_column(String(255))
-    date_clicked: Mapped[datetime] = mapped_column(UTCDateTime)
+    date_clicked: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: Dotdigital gives clicks no id, and two can share contact, link and second (from two devices):
+    #: a hash of everything Dotdigital sent identifies one, so re-imports stay idempotent.
+    fingerprint: Mapped[str] = mapped_column(String(40))
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        # Dotdigital gives clicks no id: one contact, one link, one instant is one click.
-        return (UniqueConstraint("campaign_id", "contact_origin_id", "date_clicked", "url",
-                                 name="dotdigital_campaign_click_unq"),)
+        return (UniqueConstraint("campaign_id", "fingerprint", name="dotdigital_campaign_click_unq"),)
 
 
 class CampaignOpenMixin(IntegrationOwned):
@@ -154,9 +155,10 @@ class CampaignOpenMixin(IntegrationOwned):
     user_agent: Mapped[str | None] = mapped_column(Text)
     is_html: Mapped[bool | None]
     is_forward: Mapped[bool | None]
-    date_opened: Mapped[datetime] = mapped_column(UTCDateTime)
+    date_opened: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: as for clicks: a hash of the whole ApiCampaignContactOpen
+    fingerprint: Mapped[str] = mapped_column(String(40))
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        return (UniqueConstraint("campaign_id", "contact_origin_id", "date_opened",
-                                 name="dotdigital_campaign_open_unq"),)
+        return (UniqueConstraint("campaign_id", "fingerprint", name="dotdigital_campaign_open_unq"),)

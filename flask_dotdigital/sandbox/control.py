@@ -11,6 +11,7 @@ plus one key per data change: ``generated``, ``touched``, ``unsubscribed``, ``su
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,7 +63,20 @@ def parse_tiered(spec: Any) -> TieredWindow | None:
     return TieredWindow(per_minute=per_minute, scope=str(spec.get("scope", "lowCallRate")))
 
 
-SETTINGS = {"reset", "fail_next", "flat_limit", "tiered_limit"}
+SETTINGS = {"reset", "fail_next", "fault_rate", "flat_limit", "tiered_limit"}
+
+
+def parse_fault_rate(spec: Any) -> tuple[float, random.Random, list[Fault]] | None:
+    """``{"rate": 0.05, "seed": 1, "faults": [{"status": 503}, {"status": "drop"}]}`` or null."""
+    if spec is None:
+        return None
+    if not isinstance(spec, Mapping):
+        raise ControlError('fault_rate must be an object such as {"rate": 0.05} or null')
+    rate = float(spec.get("rate", 0))
+    if not 0 <= rate <= 1:
+        raise ControlError("fault_rate.rate must be between 0 and 1")
+    kinds = [parse_fault(item) for item in spec.get("faults") or [{"status": 503}, {"status": "drop"}]]
+    return rate, random.Random(spec.get("seed", 1)), kinds
 #: Data changes, applied in this order after ``reset`` and ``generate``; reply key → function.
 MUTATIONS = {
     "touch_contacts": ("touched", mutations.touch_contacts),
@@ -90,6 +104,7 @@ def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any
     if unknown:
         raise ControlError(f"unknown control keys: {sorted(unknown)}")
     faults = [parse_fault(spec) for spec in body.get("fail_next") or []]
+    fault_rate = parse_fault_rate(body["fault_rate"]) if "fault_rate" in body else None
     tiered = parse_tiered(body.get("tiered_limit"))
     flat = body.get("flat_limit")
     flat_limit = None if flat is None else _positive_int(flat, "flat_limit")
@@ -107,6 +122,8 @@ def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any
             if key in body:
                 results[reply_key] = change(state, body[key])
         state.queue_faults(faults)
+        if "fault_rate" in body:
+            state.fault_rate = fault_rate
         if "flat_limit" in body:
             state.flat_limit = flat_limit
         if "tiered_limit" in body:

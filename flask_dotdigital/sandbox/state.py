@@ -6,6 +6,7 @@ of the threaded server, so every read and write goes through its lock.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import deque
@@ -97,6 +98,8 @@ class SandboxState:
         self.data = AccountData()
         self.calls: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
+        #: random faults: (rate, generator, the faults to draw from), or None
+        self.fault_rate: tuple[float, random.Random, list[Fault]] | None = None
         self.flat_limit: int | None = None
         self.tiered: TieredWindow | None = None
         self.admitted: deque[float] = deque()
@@ -117,8 +120,15 @@ class SandboxState:
             self.faults.extend(faults)
 
     def next_fault(self) -> Fault | None:
+        """The next queued fault; else, in random-fault mode, one fault for about ``rate`` of calls."""
         with self.lock:
-            return self.faults.popleft() if self.faults else None
+            if self.faults:
+                return self.faults.popleft()
+            if self.fault_rate is not None:
+                rate, rng, kinds = self.fault_rate
+                if rng.random() < rate:
+                    return rng.choice(kinds)
+            return None
 
     # -- rate limits ----------------------------------------------------------------------
     def calls_in_last_hour(self, now: float | None = None) -> int:

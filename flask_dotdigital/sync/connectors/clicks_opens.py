@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +11,12 @@ from ...api.campaigns import clicks, opens
 from ...api.dates import parse_date
 from ..context import SyncContext
 from ..rows import as_bool, as_int, as_text, contact_ids_by_origin, live_campaigns, lower_email, write
+
+
+def fingerprint(item: dict[str, Any]) -> str:
+    """Identity of an id-less click or open: a hash of everything Dotdigital sent about it."""
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()
 
 
 def _click(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -48,7 +56,8 @@ def _import(ctx: SyncContext, model: Any, fetch: Callable[..., Iterator[list[dic
                     continue
                 rows.append({"integration_id": ctx.integration_id, "campaign_id": campaign.id,
                              "contact_origin_id": origin, "contact_id": contacts.get(origin),
-                             "email": lower_email(item.get("email")), **row})
+                             "email": lower_email(item.get("email")), "fingerprint": fingerprint(item),
+                             **row})
             ctx.counts.read += len(page)
             write(ctx, model, rows, keys)
             ctx.commit()
@@ -62,7 +71,7 @@ class Clicks:
     @staticmethod
     def run(ctx: SyncContext) -> None:
         _import(ctx, ctx.models.CampaignClick, clicks, _click,
-                ["campaign_id", "contact_origin_id", "date_clicked", "url"])
+                ["campaign_id", "fingerprint"])
 
 
 class Opens:
@@ -71,4 +80,4 @@ class Opens:
     @staticmethod
     def run(ctx: SyncContext) -> None:
         _import(ctx, ctx.models.CampaignOpen, opens, _open,
-                ["campaign_id", "contact_origin_id", "date_opened"])
+                ["campaign_id", "fingerprint"])
