@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     #: Minutes between scheduled syncs of every enabled integration (``rq cron flask_dotdigital.cron``).
     "DOTDIGITAL_SYNC_INTERVAL": 5,
     #: Seconds an RQ sync job may run before RQ stops it.
-    "DOTDIGITAL_JOB_TIMEOUT": 4 * 3600,
+    "DOTDIGITAL_JOB_TIMEOUT": 14400,
     #: Seconds the per-integration sync lock lives without a heartbeat (a crashed worker's lock expires).
     "DOTDIGITAL_LOCK_TTL": 60,
     #: Seconds a queued sync waits for the running one of the same integration before RQ retries it.

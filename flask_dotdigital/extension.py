@@ -97,7 +97,7 @@ class DotDigital:
     def _add_admin_views(self, app: Flask, admin: Any) -> None:
         from .admin.integrations import IntegrationView
         from .admin.marketing import AccountsView
-        from .admin.records import AddressBookView, ActivityView, CampaignView, ContactView
+        from .admin.records import ActivityView, AddressBookView, CampaignView, ContactView
         from .admin.sync_runs import SyncRunView
 
         if any(getattr(v, "endpoint", None) == "dotdigital_integration" for v in admin._views):

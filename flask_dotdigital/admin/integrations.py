@@ -22,7 +22,6 @@ from ..connection import check_credentials
 from ..errors import ApiError, AuthError, ConfigError
 from ..sync.status import latest_run
 from .access import ModelAccessMixin, allowed, deny
-from .integration_sync import SyncActionsMixin, status_badge
 from .forms import (
     CheckConnectionField,
     OAuthDomain,
@@ -31,6 +30,7 @@ from .forms import (
     SecretField,
     optional_on_edit,
 )
+from .integration_sync import SyncActionsMixin, status_badge
 
 log = logging.getLogger("flask_dotdigital.admin")
 

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, IntEqualFilter
 from flask_admin.form import SecureForm
 from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import not_, or_
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
@@ -101,6 +102,16 @@ class ReadOnlyView(AccessMixin, ModelView):
 class RecordView(DotdigitalGroupMixin, ReadOnlyView):
     """Marketing → dotdigital entries, shown once a Dotdigital integration exists."""
 
+    def is_visible(self) -> bool:
+        # The menu asks each entry (and their category) on every page; ask the database once a
+        # request. The WSGI environ, not g: tests and CLI scripts reuse one app context for many.
+        if not has_request_context():
+            return super().is_visible()
+        key = "flask_dotdigital.records_visible"
+        if key not in request.environ:
+            request.environ[key] = super().is_visible()
+        return bool(request.environ[key])
+
 
 # -- Address Books ----------------------------------------------------------------------------------
 
@@ -144,7 +155,7 @@ def data_fields_text(view: Any, context: Any, model: Any, name: str) -> Markup:
     pairs = [(key, value) for key, value in sorted((model.data_fields or {}).items())
              if value not in (None, "")]
     if not pairs:
-        return Markup(NONE)
+        return escape(NONE)
     return Markup("<small>{}</small>").format(Markup("; ").join(
         Markup("<b>{}</b>: {}").format(key, value) for key, value in pairs))
 

@@ -27,7 +27,8 @@ class AddressBookMixin(OriginAware, Timestamps):
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        return (UniqueConstraint("integration_id", "origin_id", name="dotdigital_address_book_unq"),)
+        return (UniqueConstraint("integration_id", "origin_id", name="dotdigital_address_book_unq"),
+                Index("dotdigital_address_book_name_idx", "integration_id", "name"))
 
     @declared_attr
     def integration(cls) -> Mapped[Any]:

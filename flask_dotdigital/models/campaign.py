@@ -6,7 +6,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .common import EMAIL, IntegrationOwned, OriginAware, Timestamps, enum_column
@@ -42,7 +53,8 @@ class CampaignMixin(OriginAware, Timestamps):
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        return (UniqueConstraint("integration_id", "origin_id", name="dotdigital_campaign_unq"),)
+        return (UniqueConstraint("integration_id", "origin_id", name="dotdigital_campaign_unq"),
+                Index("dotdigital_campaign_name_idx", "integration_id", "name"))
 
     def __str__(self) -> str:
         return self.name
@@ -114,7 +126,8 @@ class ActivityMixin(IntegrationOwned, Timestamps):
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        return (UniqueConstraint("campaign_id", "contact_origin_id", name="dotdigital_activity_unq"),)
+        return (UniqueConstraint("campaign_id", "contact_origin_id", name="dotdigital_activity_unq"),
+                Index("dotdigital_activity_sent_idx", "campaign_id", "date_sent"))
 
 
 class CampaignClickMixin(IntegrationOwned):

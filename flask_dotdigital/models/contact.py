@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .common import EMAIL, OriginAware, Timestamps, enum_column
@@ -29,7 +29,10 @@ class ContactMixin(OriginAware, Timestamps):
     @declared_attr.directive
     def __table_args__(cls) -> Any:
         return (UniqueConstraint("integration_id", "email", name="dotdigital_contact_email_unq"),
-                UniqueConstraint("integration_id", "origin_id", name="dotdigital_contact_unq"))
+                UniqueConstraint("integration_id", "origin_id", name="dotdigital_contact_unq"),
+                # the admin grid sorts and searches on these across integrations
+                Index("dotdigital_contact_email_idx", "email"),
+                Index("dotdigital_contact_updated_idx", "updated_at"))
 
     @declared_attr
     def memberships(cls) -> Mapped[list[Any]]:

@@ -1,0 +1,128 @@
+"""Starting syncs: coalescing, one run at a time across workers, the CLI and the rq cron schedule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rq.cron import CronScheduler
+
+from flask_dotdigital import jobs
+from flask_dotdigital.models.enums import SyncStatus
+from flask_dotdigital.redis_conn import redis_connection
+from flask_dotdigital.sync.lock import SyncLock
+from flask_dotdigital.sync.scheduling import request_sync
+
+from .syncing import make_integration, runs
+from .workers import ROOT, running_workers, worker_env
+
+
+@pytest.fixture
+def generated(sandbox):
+    sandbox.control(generate={"contacts": 5000, "seed": 1})
+
+
+def wait_until(predicate, timeout=120.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out")
+
+
+def test_requests_while_queued_join_the_queued_run(app):
+    integration_id = make_integration().id
+
+    def ask(_):
+        with app.app_context():
+            return request_sync(integration_id, trigger="button")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(ask, range(4)))
+    assert sum(not a.coalesced for a in answers) == 1
+    assert len(runs()) == 1
+    assert {a.run_id for a in answers if a.run_id} == {runs()[0].id}
+
+
+def test_two_schedule_syncs_make_one_run_and_one_follow_up_never_two_at_once(app, generated):
+    integration_id = make_integration().id
+    with ThreadPoolExecutor(2) as pool:
+        first = list(pool.map(lambda _: _ask(app, integration_id), range(2)))
+    assert sorted(a.coalesced for a in first) == [False, True]
+    with running_workers(app, count=2):
+        running = wait_until(lambda: [r for r in runs() if r.status == SyncStatus.running])
+        # While the first run works, two more requests: one follow-up, the other joins it.
+        later = [_ask(app, integration_id), _ask(app, integration_id)]
+        assert [a.coalesced for a in later] == [False, True]
+        done = wait_until(lambda: len(runs()) == 2 and all(
+            r.status == SyncStatus.success for r in runs()) and runs(), timeout=180)
+    assert running[0].id == done[0].id
+    first_run, follow_up = done
+    assert first_run.finished_at <= follow_up.started_at, "the two runs overlapped"
+
+
+def _ask(app, integration_id):
+    with app.app_context():
+        return request_sync(integration_id, trigger="button")
+
+
+def test_a_crashed_workers_lock_expires(app):
+    integration = make_integration()
+    crashed = SyncLock(redis_connection(), integration.id, ttl=1)
+    assert crashed.acquire()
+    crashed._stop.set()  # the heartbeat dies with the worker
+    assert not SyncLock(redis_connection(), integration.id, ttl=1).acquire()
+    time.sleep(1.2)
+    survivor = SyncLock(redis_connection(), integration.id, ttl=1)
+    assert survivor.acquire()
+    survivor.release()
+
+
+def test_cli_sync_wait_prints_per_connector_counts(app, generated):
+    integration = make_integration()
+    with running_workers(app):
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "example_app", "dotdigital", "sync",
+             "--integration", integration.name, "--wait"], cwd=ROOT, env=worker_env(app),
+            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Run 1: success" in out
+    for label in ("Address books", "Contacts", "Campaign summaries", "Campaign opens"):
+        assert label in out
+    contacts_line = next(line for line in out.splitlines() if line.startswith("Contacts "))
+    assert "5000" in contacts_line.split()
+
+
+def test_cli_sync_refuses_an_unknown_integration(app):
+    result = app.test_cli_runner().invoke(args=["dotdigital", "sync", "--integration", "Nope"])
+    assert result.exit_code != 0 and 'No integration is named "Nope"' in result.output
+
+
+def test_rq_cron_config_schedules_every_enabled_integration(app, monkeypatch):
+    make_integration("One")
+    disabled = make_integration("Two")
+    disabled.enabled = False
+    from example_app.models import db
+
+    db.session.commit()
+    for key, value in worker_env(app).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DOTDIGITAL_APP_FACTORY", "example_app:create_app")
+    jobs.app_for.cache_clear()
+    sys.modules.pop("flask_dotdigital.cron", None)
+    try:
+        scheduler = CronScheduler(connection=redis_connection())
+        scheduler.load_config_from_file("flask_dotdigital.cron")
+        (job,) = scheduler.get_jobs()
+        assert (job.queue_name, job.interval) == ("dotdigital", 300)
+        assert jobs.schedule_all("example_app:create_app") == 1  # only the enabled one
+        assert jobs.schedule_all("example_app:create_app") == 0  # coalesced: still queued
+    finally:
+        jobs.app_for.cache_clear()
+    assert [r.integration_id for r in runs()] == [1]
