@@ -121,10 +121,15 @@ def test_second_sync_fetches_only_the_changes(app, sandbox, generated):
             assert names[contact["id"]]["FIRSTNAME"] == contact["dataFields"]["FIRSTNAME"]
     assert (deleted["id"],) not in rows(models.AddressBook, "origin_id")
     assert steps(run)["address_book"].deleted == 1
-    dates = {c: d for c, d in rows(models.AddressBookContact, "contact_id", "unsubscribed_date")}
-    ids = dict(rows(models.Contact, "origin_id", "id"))
-    for contact in unsubscribed:
-        assert dates[ids[contact["id"]]] is not None
+    member, book, local = models.AddressBookContact, models.AddressBook, models.Contact
+    dated = db.session.execute(
+        db.select(local.origin_id, member.status, member.unsubscribed_date)
+        .join(member, member.contact_id == local.id).join(book, member.address_book_id == book.id)
+        .where(book.origin_id == 101, local.origin_id.in_([u["id"] for u in unsubscribed]))).all()
+    assert len(dated) == 5
+    for origin, status, when in dated:
+        assert when is not None, origin
+        assert status in ("Unsubscribed", "HardBounced", "IspComplained", "Suppressed")
 
 
 def test_faulty_api_ends_with_the_same_state(app, sandbox, generated):

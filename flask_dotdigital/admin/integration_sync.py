@@ -9,11 +9,9 @@ from flask_admin import expose
 from markupsafe import Markup, escape
 
 from ..errors import DotDigitalError
+from ..labels import SYNC_RUN_BADGES
 from ..sync.status import describe, latest_run
 from .access import allowed, deny
-
-STATUS_BADGES = {"queued": "secondary", "running": "info", "success": "success", "failed": "danger",
-                 "skipped": "warning"}
 
 
 def status_badge(run: Any) -> Markup:
@@ -21,7 +19,7 @@ def status_badge(run: Any) -> Markup:
     info = describe(run)
     if info["status"] is None:
         return Markup('<span class="text-muted">Never synced</span>')
-    badge = STATUS_BADGES.get(info["status"], "secondary")
+    badge = SYNC_RUN_BADGES.get(run.status, "secondary")
     return Markup('<span class="badge badge-{}" title="{}">{}</span>').format(
         badge, escape(run.message or ""), info["text"])
 

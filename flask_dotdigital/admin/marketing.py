@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from flask_admin import BaseView, expose
 
 from .access import AccessMixin, allowed
@@ -22,11 +23,20 @@ class DotdigitalGroupMixin(AccessMixin):
     db: Any = None
 
     def is_visible(self) -> bool:
-        if not allowed("view", self.resource):
-            return False
+        return allowed("view", self.resource) and self._integration_exists()
+
+    def _integration_exists(self) -> bool:
+        # The menu asks every entry of the group on every page: ask the database once a request.
+        # The WSGI environ, not g: tests and CLI scripts reuse one app context for many requests.
+        key = "flask_dotdigital.integration_exists"
+        if has_request_context() and key in request.environ:
+            return bool(request.environ[key])
         model = self.integration_model
         query = self.db.select(model.id).where(model.type == "dotdigital").limit(1)
-        return self.db.session.execute(query).first() is not None
+        exists = self.db.session.execute(query).first() is not None
+        if has_request_context():
+            request.environ[key] = exists
+        return exists
 
 
 class AccountsView(DotdigitalGroupMixin, BaseView):

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, IntEqualFilter
 from flask_admin.form import SecureForm
@@ -101,16 +100,6 @@ class ReadOnlyView(AccessMixin, ModelView):
 
 class RecordView(DotdigitalGroupMixin, ReadOnlyView):
     """Marketing → dotdigital entries, shown once a Dotdigital integration exists."""
-
-    def is_visible(self) -> bool:
-        # The menu asks each entry (and their category) on every page; ask the database once a
-        # request. The WSGI environ, not g: tests and CLI scripts reuse one app context for many.
-        if not has_request_context():
-            return super().is_visible()
-        key = "flask_dotdigital.records_visible"
-        if key not in request.environ:
-            request.environ[key] = super().is_visible()
-        return bool(request.environ[key])
 
 
 # -- Address Books ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from ..labels import sync_run_status
 from ..models.enums import SyncStatus
 from ..redis_conn import redis_connection
 from .connectors import CONNECTORS, LABELS
@@ -57,6 +58,4 @@ def status_text(run: Any) -> str:
         return "Never synced"
     when = run.finished_at or run.started_at or run.requested_at
     stamp = when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
-    words = {SyncStatus.queued: "Queued", SyncStatus.running: "Running", SyncStatus.success: "Succeeded",
-             SyncStatus.failed: "Failed", SyncStatus.skipped: "Skipped"}[run.status]
-    return f"{words} {stamp}".strip()
+    return f"{sync_run_status(run.status)} {stamp}".strip()
