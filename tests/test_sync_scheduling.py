@@ -124,5 +124,12 @@ def test_rq_cron_config_schedules_every_enabled_integration(app, monkeypatch):
         assert jobs.schedule_all("example_app:create_app") == 1  # only the enabled one
         assert jobs.schedule_all("example_app:create_app") == 0  # coalesced: still queued
     finally:
+        worker_app = jobs.app_for("example_app:create_app")
+        with worker_app.app_context():  # close what the in-process "worker" app opened
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+            if worker_app.extensions["dotdigital"].redis is not None:
+                worker_app.extensions["dotdigital"].redis.close()
         jobs.app_for.cache_clear()
     assert [r.integration_id for r in runs()] == [1]
