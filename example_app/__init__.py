@@ -23,6 +23,20 @@ from .models import Contact, Lead, User, db
 from .seed import seed_demo_data
 
 dotdigital = DotDigital(db=db, user_model=User)
+dotdigital.register_entity(Contact, email="email", label="Contact", owner="owner",
+                           exclude=["owner.password_hash"])
+dotdigital.register_entity(Lead, email="email", label="Lead", owner="owner",
+                           exclude=["owner.password_hash"])
+
+
+@dotdigital.segment("London contacts", entity=Contact)
+def london_contacts(query: Any) -> Any:
+    return query.where(Contact.city == "London")
+
+
+@dotdigital.segment("Contacts without a company", entity=Contact)
+def contacts_without_company(query: Any) -> Any:
+    return query.where(Contact.company.is_(None))
 
 
 def _database_url(app: Flask) -> str:

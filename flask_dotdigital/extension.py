@@ -19,6 +19,7 @@ from .crypto import KeyRing
 from .errors import ConfigError
 from .integration_types import DOTDIGITAL, IntegrationTypes
 from .models import Models, build_models
+from .sources import SourceRegistry
 
 Permission = Callable[[Any, str, str], bool]
 
@@ -68,10 +69,40 @@ class DotDigital:
         self.permission: Permission = permission or default_permission
         self.integration_types = IntegrationTypes()
         self.integration_types.register(DOTDIGITAL)
+        self.sources = SourceRegistry()
         # Built here, not in init_app, so that the host's db.create_all() sees the tables.
         self.models: Models = build_models(db, user_model)
         if app is not None:
             self.init_app(app)
+
+    def register_entity(self, model: Any, *, email: str = "email", label: str | None = None,
+                        owner: str | None = None, exclude: Any = (), key: str | None = None) -> Any:
+        """Declare a host model that holds contacts; ``email`` may be a to-one path (``account.email``).
+
+        Marketing lists and data field mappings offer its columns and to-one relation paths.
+        """
+        return self.sources.register(model, email=email, label=label, owner=owner, exclude=exclude,
+                                     key=key)
+
+    def segment(self, name: str, *, entity: Any) -> Callable[[Any], Any]:
+        """Decorator: a named query over ``entity`` for segment marketing lists.
+
+        The function receives a ``select(entity_id, email)`` over the entity and returns it
+        filtered (joins allowed)::
+
+            @dotdigital.segment("London customers", entity=Contact)
+            def london(query):
+                return query.where(Contact.city == "London")
+        """
+        source = next((s for s in self.sources if s.model is entity), None)
+        if source is None:
+            raise ConfigError(f"Register {entity.__name__} with register_entity() before its segments.")
+
+        def register(func: Any) -> Any:
+            source.segments[name] = func
+            return func
+
+        return register
 
     def permission_handler(self, func: Permission) -> Permission:
         """Decorator form of the ``permission=`` option."""
@@ -95,8 +126,11 @@ class DotDigital:
             self._add_admin_views(app, admin)
 
     def _add_admin_views(self, app: Flask, admin: Any) -> None:
+        from .admin.data_fields import DataFieldView
         from .admin.integrations import IntegrationView
+        from .admin.mappings import DataFieldMappingView
         from .admin.marketing import AccountsView
+        from .admin.marketing_lists import MarketingListView
         from .admin.records import ActivityView, AddressBookView, CampaignView, ContactView
         from .admin.sync_runs import SyncRunView
 
@@ -116,6 +150,9 @@ class DotDigital:
             db=self.db, integration_model=self.models.Integration, name="Accounts",
             category="dotdigital", endpoint="dotdigital_accounts", url="dotdigital/accounts"))
         m, db = self.models, self.db
+        admin.add_view(MarketingListView(
+            m.MarketingList, db, ext=self, name="Marketing Lists", category=marketing,
+            endpoint="dotdigital_marketing_lists", url="marketing-lists"))
         admin.add_view(SyncRunView(
             m.SyncRun, db, integration_model=m.Integration, name="Sync Runs", category="Integrations",
             endpoint="dotdigital_sync_runs", url="integrations/sync-runs"))
@@ -132,3 +169,10 @@ class DotDigital:
         admin.add_view(ActivityView(
             m.Activity, db, campaign_model=m.Campaign, name="Activities",
             endpoint="dotdigital_activities", url="dotdigital/activities", **records))
+        admin.add_view(DataFieldMappingView(
+            m.DataFieldMapping, db, models=m, sources=self.sources, name="Data Field Mappings",
+            category="dotdigital", endpoint="dotdigital_data_field_mappings",
+            url="dotdigital/data-field-mappings"))
+        admin.add_view(DataFieldView(
+            m.DataField, db, name="Data Fields", endpoint="dotdigital_data_fields",
+            url="dotdigital/data-fields", **records))

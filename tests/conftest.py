@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from redis import Redis
 
@@ -48,6 +48,13 @@ _apps: list[Flask] = []
 def fresh_app(config: dict[str, Any]) -> Flask:
     app = create_app({**config, "EXAMPLE_SEED": False})
     _apps.append(app)
+
+    @app.before_request
+    def _forget_login() -> None:
+        # Tests hold one app context around many requests, so ``g`` outlives a request here; in a
+        # real server each request has its own. Forget the signed-in user so clients never share it.
+        g.pop("_login_user", None)
+
     with app.app_context():
         if os.environ.get("DATABASE_URL"):
             db.drop_all()

@@ -27,6 +27,8 @@ from .campaign import (
 from .contact import ContactMixin
 from .data_field import DataFieldMixin
 from .integration import IntegrationMixin
+from .mapping import DataFieldMappingConfigMixin, DataFieldMappingMixin
+from .marketing_list import MarketingListMixin, RemovedItemMixin, StaticMemberMixin, UnsubscribedItemMixin
 from .sync import SyncCursorMixin, SyncRunMixin
 
 _built: dict[int, Models] = {}
@@ -46,8 +48,14 @@ class Models:
     CampaignClick: Any
     CampaignOpen: Any
     DataField: Any
+    DataFieldMapping: Any
+    DataFieldMappingConfig: Any
     SyncRun: Any
     SyncCursor: Any
+    MarketingList: Any
+    StaticMember: Any
+    UnsubscribedItem: Any
+    RemovedItem: Any
     campaign_address_book: Any
 
 
@@ -86,8 +94,17 @@ def build_models(db: Any, user_model: Any) -> Models:
                             campaign=relationship("DotdigitalCampaign")),
         DataField=_model(db, "DataField", DataFieldMixin,
                          integration=relationship("DotdigitalIntegration")),
+        DataFieldMapping=_model(db, "DataFieldMapping", DataFieldMappingMixin),
+        DataFieldMappingConfig=_model(db, "DataFieldMappingConfig", DataFieldMappingConfigMixin),
         SyncRun=_model(db, "SyncRun", SyncRunMixin),
         SyncCursor=_model(db, "SyncCursor", SyncCursorMixin),
+        MarketingList=_model(
+            db, "MarketingList", MarketingListMixin,
+            address_book=relationship("DotdigitalAddressBook", back_populates="marketing_list",
+                                      uselist=False)),
+        StaticMember=_model(db, "StaticMember", StaticMemberMixin),
+        UnsubscribedItem=_model(db, "UnsubscribedItem", UnsubscribedItemMixin),
+        RemovedItem=_model(db, "RemovedItem", RemovedItemMixin),
         campaign_address_book=links,
     )
     _built[key] = models

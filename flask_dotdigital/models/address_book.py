@@ -24,6 +24,11 @@ class AddressBookMixin(OriginAware, Timestamps):
     last_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sync_status: Mapped[ImportStatus | None] = enum_column(ImportStatus)
+    #: the marketing list this book serves; a book serves at most one list (Oro's 1:1 link)
+    marketing_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dotdigital_marketing_list.id", ondelete="SET NULL"), unique=True)
+    #: "Create New Entities": contacts Dotdigital knows but the list does not become new records
+    create_entities: Mapped[bool] = mapped_column(default=False)
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
@@ -33,6 +38,10 @@ class AddressBookMixin(OriginAware, Timestamps):
     @declared_attr
     def integration(cls) -> Mapped[Any]:
         return relationship("DotdigitalIntegration")
+
+    @declared_attr
+    def marketing_list(cls) -> Mapped[Any]:
+        return relationship("DotdigitalMarketingList", back_populates="address_book")
 
     def __str__(self) -> str:
         return self.name
@@ -50,11 +59,18 @@ class AddressBookContactMixin(IntegrationOwned):
                                             index=True)
     status: Mapped[ContactStatus | None] = enum_column(ContactStatus)
     unsubscribed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the host record behind this member (the marketing list's entity and its id)
+    marketing_list_item_class: Mapped[str | None] = mapped_column(String(255))
+    marketing_list_item_id: Mapped[int | None]
+    #: a mapped field of the record changed: send the member again with the next export
+    entity_updated: Mapped[bool] = mapped_column(default=False)
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
         return (UniqueConstraint("address_book_id", "contact_id", name="dotdigital_ab_contact_unq"),
-                Index("dotdigital_ab_contact_status_idx", "address_book_id", "status"))
+                Index("dotdigital_ab_contact_status_idx", "address_book_id", "status"),
+                Index("dotdigital_ab_contact_item_idx", "marketing_list_item_class",
+                      "marketing_list_item_id"))
 
     @declared_attr
     def address_book(cls) -> Mapped[Any]:

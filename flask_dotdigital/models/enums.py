@@ -98,6 +98,12 @@ class DataFieldVisibility(enum.StrEnum):
     Public = "Public"
 
 
+class MarketingListType(enum.StrEnum):
+    dynamic = "dynamic"
+    static = "static"
+    segment = "segment"
+
+
 class SyncStatus(enum.StrEnum):
     """A sync run's (or one connector's) state."""
 

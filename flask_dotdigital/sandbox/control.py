@@ -6,7 +6,7 @@ loopback and exists only for tests, demos and benchmarks.
 
 The control reply is the state without ``data`` (it can be megabytes; ask ``/__state`` for it)
 plus one key per data change: ``generated``, ``touched``, ``unsubscribed``, ``suppressed``,
-``deleted_book`` and ``activity``.
+``deleted_book``, ``activity`` and ``in_use``.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ MUTATIONS = {
     "suppress": ("suppressed", mutations.suppress),
     "delete_book": ("deleted_book", mutations.delete_book),
     "add_activity": ("activity", mutations.add_activity),
+    "data_field_in_use": ("in_use", mutations.data_field_in_use),
 }
 
 

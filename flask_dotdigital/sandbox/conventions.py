@@ -72,6 +72,19 @@ def fold_keys(body: Any) -> Any:
     return body
 
 
+def read_enum(value: Any, choices: tuple[str, ...], default: str) -> str:
+    """An enum from a request body, matched case-insensitively (Magento sends ``"public"``, §3.0)
+    and returned in its PascalCase form; absent/null gives ``default``. Anything else → 400
+    ``Error: ERROR_PARAMETER_INVALID``."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        for choice in choices:
+            if value.strip().lower() == choice.lower():
+                return choice
+    raise code_error(400, "ERROR_PARAMETER_INVALID")
+
+
 def folded_json() -> Any:
     """The request's JSON body with folded keys, or ``None`` when it is absent or invalid."""
     return fold_keys(request.get_json(silent=True))

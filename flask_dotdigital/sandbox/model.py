@@ -23,6 +23,8 @@ class DataField:
     type: str
     visibility: str = "Private"
     default_value: Any = None
+    #: What ``DELETE data-fields/{name}`` reports as dependencies (set by a control); None = unused.
+    in_use: list[Any] | None = None
 
 
 @dataclass(slots=True)
@@ -146,6 +148,17 @@ class AccountData:
     #: Bumped by each ``touch_contacts`` control so every round writes new values.
     revision: int = 0
 
+    def find_field(self, name: str) -> DataField | None:
+        """The data field called ``name``, compared case-insensitively (names are upper-case)."""
+        wanted = name.upper()
+        return next((f for f in self.data_fields if f.name.upper() == wanted), None)
+
+    def remove_field(self, record: DataField) -> None:
+        """Delete a data field and every contact's value for it."""
+        self.data_fields.remove(record)
+        for contact in self.contacts.values():
+            contact.data_fields.pop(record.name, None)
+
     def event_id(self) -> int:
         value, self.next_event_id = self.next_event_id, self.next_event_id + 1
         return value
@@ -193,7 +206,7 @@ class AccountData:
                 wire.suppression_dump(s, self.contacts[s.contact_id])
                 for _, s in sorted(self.suppressions.items())
             ],
-            "data_fields": [wire.data_field(f) for f in fields],
+            "data_fields": [wire.data_field_dump(f) for f in fields],
             "campaigns": [wire.campaign_dump(c) for c in campaigns],
             "campaign_summaries": [
                 {"campaignId": c.id, **reporting.campaign_summary(self, c)} for c in campaigns

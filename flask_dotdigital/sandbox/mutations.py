@@ -1,8 +1,9 @@
 """Changes "on Dotdigital's side" that tests trigger through ``POST /__control`` to see whether an
 incremental sync picks them up: edited contacts, per-book unsubscribes, account suppressions, a
-deleted address book and fresh campaign activity. Each picks its records deterministically (a
-seeded sample of the eligible ones, in id order), stamps them with the current time and returns
-them so a test can assert that exactly those arrived. Bad arguments raise ``ValueError``.
+deleted address book, fresh campaign activity and a data field taken into use. Each picks its
+records deterministically (a seeded sample of the eligible ones, in id order), stamps them with
+the current time and returns them so a test can assert that exactly those arrived. Bad arguments
+raise ``ValueError``.
 """
 
 from __future__ import annotations
@@ -161,3 +162,38 @@ def add_activity(state: SandboxState, spec: Mapping[str, Any]) -> dict[str, Any]
             opens.append(wire.contact_open(event_open, data.contacts))
             clicks.append(wire.contact_click(event_click, data.contacts))
         return {"campaignId": campaign_id, "contacts": contacts, "opens": opens, "clicks": clicks}
+
+
+def data_field_in_use(state: SandboxState, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Mark a data field as used elsewhere (a program, a form ...), so that deleting it answers
+    ``result: false`` with these ``dependencies``; an empty list or null marks it unused again.
+    Dependencies are DOC-DF's strings ("Used in program 12345") or SWAG's ``{"type", "objectId"}``
+    objects (reference §3.5 leaves open which the live API sends)."""
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a data field name, got {name!r}")
+    dependencies = spec.get("dependencies", ["Used in program 12345"])
+    if dependencies is not None and (
+        not isinstance(dependencies, list) or not all(_dependency_ok(d) for d in dependencies)
+    ):
+        raise ValueError(
+            f'dependencies must be a list of strings or {{"type", "objectId"}} objects, got {dependencies!r}'
+        )
+    with state.lock:
+        record = state.data.find_field(name)
+        if record is None:
+            raise ValueError(f"no data field {name}")
+        record.in_use = [d if isinstance(d, str) else dict(d) for d in dependencies] if dependencies else None
+        return {"name": record.name, "dependencies": record.in_use}
+
+
+def _dependency_ok(item: Any) -> bool:
+    if isinstance(item, str):
+        return True
+    return (
+        isinstance(item, Mapping)
+        and set(item) == {"type", "objectId"}
+        and isinstance(item["type"], str)
+        and isinstance(item["objectId"], int)
+        and not isinstance(item["objectId"], bool)
+    )

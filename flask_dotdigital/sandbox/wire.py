@@ -120,6 +120,11 @@ def data_field(record: DataField) -> dict[str, Any]:
     }
 
 
+def data_field_dump(record: DataField) -> dict[str, Any]:
+    """ApiDataField plus ``inUse``: the dependencies a delete would report, or ``None``."""
+    return {**data_field(record), "inUse": None if record.in_use is None else list(record.in_use)}
+
+
 # -- campaigns and reporting ---------------------------------------------------------------
 def campaign(record: Campaign, *, with_content: bool = False) -> dict[str, Any]:
     """ApiCampaign; list calls send ``htmlContent``/``plainTextContent`` as ``null`` (§3.6)."""

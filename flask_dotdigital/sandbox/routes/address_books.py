@@ -1,6 +1,6 @@
 """Address-book routes (reference §3.3): the paged lists of books, one book, its contacts (all,
-modified since a date, unsubscribed since a date) and the campaigns sent to it. Every list is a
-bare JSON array in id order, so ``select``/``skip`` paging is deterministic.
+modified since a date, unsubscribed since a date) and the campaigns sent to it, and creating a
+book. Every list is a bare JSON array in id order, so ``select``/``skip`` paging is deterministic.
 
 A book's contact list holds every member whatever its status. ``status`` there is the member's
 per-book status (``Unsubscribed`` once they left this book), unless the contact is suppressed
@@ -9,12 +9,31 @@ at account level: that status wins.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response
 
 from .. import wire
-from ..conventions import code_error, json_response, read_flag, read_paging
+from ..conventions import (
+    code_error,
+    folded_json,
+    json_response,
+    read_enum,
+    read_flag,
+    read_paging,
+    sentence_error,
+)
+from ..generator import BOOK_ID_BASE
 from ..model import UNSUBSCRIBED, AccountData, AddressBook
 from ..state import current_state
+
+VISIBILITIES = ("Private", "Public")
+#: No source gives a limit; 128 is the sandbox's strict guess [UNSURE].
+MAX_BOOK_NAME = 128
+#: Names the web app keeps for itself. Only the duplicate sentence is documented (M1-CLIENT, §3.3):
+#: the reserved names and this sentence are the sandbox's guess [UNSURE].
+RESERVED_BOOK_NAMES = frozenset({"test", "all contacts"})
+INVALID = "ERROR_PARAMETER_INVALID"
 
 
 def find_book(data: AccountData, book_id: int) -> AddressBook:
@@ -55,6 +74,40 @@ def get_address_book(book_id: int) -> Response:
     state = current_state()
     with state.lock:
         return json_response(wire.address_book(find_book(state.data, book_id)))
+
+
+def _new_book_name(body: Any) -> str:
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise sentence_error(400, "Name is required", INVALID)
+    name = name.strip()
+    if len(name) > MAX_BOOK_NAME:
+        raise sentence_error(
+            400, f"The address book name must be {MAX_BOOK_NAME} characters or less", INVALID
+        )
+    if name.lower() in RESERVED_BOOK_NAMES:
+        raise sentence_error(
+            400, "That name is reserved, please choose another", "ERROR_ADDRESSBOOK_RESERVED"
+        )
+    return name
+
+
+def create_address_book() -> Response:
+    """POST address-books: ``{"name", "visibility"}`` (keys in any case, visibility defaults to
+    Private). Answers 201 with the new ApiAddressBook; the DOC example says 200 (§3.0 table)."""
+    body = folded_json()
+    name = _new_book_name(body)
+    visibility = read_enum(body.get("visibility"), VISIBILITIES, "Private")
+    state = current_state()
+    with state.lock:
+        data = state.data
+        if any(b.name.lower() == name.lower() for b in data.address_books.values()):
+            raise sentence_error(
+                400, "That name is in use already, please choose another", "ERROR_ADDRESSBOOK_DUPLICATE"
+            )
+        book_id = max(data.address_books, default=BOOK_ID_BASE) + 1
+        book = data.address_books[book_id] = AddressBook(book_id, name, visibility)
+        return json_response(wire.address_book(book), 201)
 
 
 def _book_contacts(book_id: int, since: str | None) -> Response:
@@ -137,3 +190,4 @@ def register(regional: Blueprint) -> None:
     )
     for rule, endpoint, view in rules:
         regional.add_url_rule(rule, endpoint, view, methods=["GET"])
+    regional.add_url_rule("/v2/address-books", "create_address_book", create_address_book, methods=["POST"])

@@ -48,3 +48,17 @@ def run(ctx: SyncContext) -> None:
             field.name.not_in([r["name"] for r in rows])))
         ctx.counts.deleted += result.rowcount or 0
     ctx.commit()
+
+
+def after_success(ctx: SyncContext) -> None:
+    """The first import that brings data fields also brings the default name mappings (§2.4.7)."""
+    from flask import current_app
+
+    from ...mappings import create_default_mappings, has_mappings
+
+    if has_mappings(ctx.db, ctx.models, ctx.integration_id):
+        return
+    sources = current_app.extensions["dotdigital"].ext.sources
+    created = create_default_mappings(ctx.db, ctx.models, sources, ctx.integration_id)
+    if created:
+        ctx.progress(f"created {created} default data field mappings")
