@@ -33,7 +33,7 @@ from .integrations import CsrfOnlyForm
 from .marketing import DotdigitalGroupMixin
 from .records import integration_filter, integration_name, only_integration_name, when
 
-# Oro's validation messages (§1.10, §3.3); Oro spells "alphnumeric", the brief asks for the fix.
+# Oro's validation messages (§1.10, §3.3), with Oro's "alphnumeric" typo corrected.
 BLANK = "This value should not be blank."
 TOO_LONG = "This value is too long. It should have 20 characters or less."
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
