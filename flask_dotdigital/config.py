@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_API_BASE_URL": "https://r1-api.dotdigital.com",
     #: Web app domain for OAuth single sign-on when an integration has no Custom OAuth Domain.
     "DOTDIGITAL_OAUTH_DEFAULT_DOMAIN": "https://r1-app.dotdigital.com/",
+    #: URL prefix of the single sign-on blueprint; Dotdigital calls back to ``<prefix>/oauth/callback``.
+    "DOTDIGITAL_SSO_URL_PREFIX": "/dotdigital",
     #: Accept plain-http URLs for loopback hosts (127.0.0.0/8, ::1, localhost). For the sandbox only.
     "DOTDIGITAL_ALLOW_INSECURE_HOSTS": False,
     #: Fernet keys (urlsafe base64, newest first) that encrypt secrets at rest. None derives one key
@@ -43,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_LOCK_TTL": 60,
     #: Seconds a queued sync waits for the running one of the same integration before RQ retries it.
     "DOTDIGITAL_LOCK_WAIT": 900,
+    #: Rows per CSV file uploaded to an address book (files also stop short of Dotdigital's 50 MB).
+    "DOTDIGITAL_EXPORT_BATCH_SIZE": 10000,
     #: Admin menu category that holds the Integrations group.
     "DOTDIGITAL_SYSTEM_CATEGORY": "System",
     #: Admin menu category that holds the dotdigital group.

@@ -119,6 +119,11 @@ class DotDigital:
         state = State(ext=self, keyring=KeyRing.from_config(app.config), admin=admin)
         app.extensions["dotdigital"] = state
         app.register_blueprint(Blueprint("dotdigital", __name__, template_folder=templates_folder()))
+        from .sso import SQLAlchemyStorage, make_sso_blueprint
+
+        app.register_blueprint(make_sso_blueprint(
+            url_prefix=app.config["DOTDIGITAL_SSO_URL_PREFIX"],
+            storage=SQLAlchemyStorage(self.db, self.models.OAuthToken)))
         from .cli import dotdigital_cli
 
         app.cli.add_command(dotdigital_cli)
@@ -127,6 +132,7 @@ class DotDigital:
 
     def _add_admin_views(self, app: Flask, admin: Any) -> None:
         from .admin.data_fields import DataFieldView
+        from .admin.email_studio import EmailStudioView
         from .admin.integrations import IntegrationView
         from .admin.mappings import DataFieldMappingView
         from .admin.marketing import AccountsView
@@ -146,6 +152,9 @@ class DotDigital:
             self.models.Integration, self.db, integration_types=self.integration_types,
             name="Manage Integrations", category="Integrations",
             endpoint="dotdigital_integration", url="integrations"))
+        admin.add_view(EmailStudioView(  # first in Marketing → dotdigital, as in Oro
+            db=self.db, integration_model=self.models.Integration, name="Email Studio",
+            category="dotdigital", endpoint="dotdigital_email_studio", url="dotdigital/email-studio"))
         admin.add_view(AccountsView(
             db=self.db, integration_model=self.models.Integration, name="Accounts",
             category="dotdigital", endpoint="dotdigital_accounts", url="dotdigital/accounts"))

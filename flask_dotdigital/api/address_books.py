@@ -1,4 +1,5 @@
-"""Address books and their contacts (§3.3): the paged reads and creating a book."""
+"""Address books and their contacts (§3.3): the paged reads, creating a book and removing contacts
+from one."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def book_unsubscribes(client: Client, book_id: int, since: datetime) -> Iterator
 
 def book_campaigns(client: Client, book_id: int) -> Iterator[list[dict[str, Any]]]:
     return pages(client, f"address-books/{book_id}/campaigns")
+
+
+def remove_contacts(client: Client, book_id: int, contact_ids: list[int]) -> None:
+    """Take contacts out of an address book (they stay in the account): POST
+    ``address-books/{id}/contacts/delete`` with the ids, answered 202 ``Started`` (§3.3).
+
+    An empty list is refused before any call. Never send ``DELETE address-books/{id}/contacts``:
+    that empties the whole book, and a missing contact id is how integrations ended up there
+    (§6 item 9), so this module has no function for it.
+    """
+    if not contact_ids:
+        raise ValueError("remove_contacts needs at least one contact id; an empty list is refused "
+                         "so that no call can ever empty the whole address book.")
+    client.request("POST", f"address-books/{book_id}/contacts/delete", json=sorted(set(contact_ids)))

@@ -25,10 +25,12 @@ from .campaign import (
     summary_columns,
 )
 from .contact import ContactMixin
+from .contact_export import ContactExportMixin
 from .data_field import DataFieldMixin
 from .integration import IntegrationMixin
 from .mapping import DataFieldMappingConfigMixin, DataFieldMappingMixin
 from .marketing_list import MarketingListMixin, RemovedItemMixin, StaticMemberMixin, UnsubscribedItemMixin
+from .oauth import OAuthTokenMixin
 from .sync import SyncCursorMixin, SyncRunMixin
 
 _built: dict[int, Models] = {}
@@ -53,9 +55,11 @@ class Models:
     SyncRun: Any
     SyncCursor: Any
     MarketingList: Any
+    ContactExport: Any
     StaticMember: Any
     UnsubscribedItem: Any
     RemovedItem: Any
+    OAuthToken: Any
     campaign_address_book: Any
 
 
@@ -103,8 +107,11 @@ def build_models(db: Any, user_model: Any) -> Models:
             address_book=relationship("DotdigitalAddressBook", back_populates="marketing_list",
                                       uselist=False)),
         StaticMember=_model(db, "StaticMember", StaticMemberMixin),
+        ContactExport=_model(db, "ContactExport", ContactExportMixin,
+                             address_book=relationship("DotdigitalAddressBook")),
         UnsubscribedItem=_model(db, "UnsubscribedItem", UnsubscribedItemMixin),
         RemovedItem=_model(db, "RemovedItem", RemovedItemMixin),
+        OAuthToken=_model(db, "OAuthToken", OAuthTokenMixin, __dotdigital_user_model__=user_model),
         campaign_address_book=links,
     )
     _built[key] = models

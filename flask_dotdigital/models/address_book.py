@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .common import IntegrationOwned, OriginAware, Timestamps, enum_column
@@ -64,6 +64,18 @@ class AddressBookContactMixin(IntegrationOwned):
     marketing_list_item_id: Mapped[int | None]
     #: a mapped field of the record changed: send the member again with the next export
     entity_updated: Mapped[bool] = mapped_column(default=False)
+    #: the row goes out in the next CSV upload; it stays set until an upload succeeds (nothing lost)
+    scheduled_for_export: Mapped[bool] = mapped_column(default=False, index=True)
+    #: Oro's export operation: new (unknown to Dotdigital), add (to this book), update
+    export_operation_type: Mapped[str | None] = mapped_column(String(10))
+    #: the Dotdigital import id of the upload this row last went out in
+    export_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the data-field values to send, and a hash of them; exported_hash is what was last sent
+    pending_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_hash: Mapped[str | None] = mapped_column(String(40))
+    exported_hash: Mapped[str | None] = mapped_column(String(40))
+    #: why Dotdigital's fault report refused this member (Suppressed, Invalid email...)
+    fault_reason: Mapped[str | None] = mapped_column(String(255))
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:

@@ -1,12 +1,15 @@
 """Test tooling outside the emulated API: ``POST /__control`` queues faults, switches the
-rate-limit schemes on or off, resets the sandbox, generates data and applies changes "on
-Dotdigital's side" (``mutations.py``); ``GET /__state`` dumps the state (call log, account,
-configuration without secrets, and the account's data). Neither needs auth: the sandbox listens on
+rate-limit schemes on or off, resets the sandbox, generates data, applies changes "on
+Dotdigital's side" (``mutations.py``) and sets how contact imports end (``import_polls``: status
+polls an upload answers NotFinished; ``next_import_outcome``: a failure status, or "Stuck", for
+the next upload). ``GET /__state`` dumps the state (call log, account, configuration without
+secrets, imports, and the account's data). Neither needs auth: the sandbox listens on
 loopback and exists only for tests, demos and benchmarks.
 
 The control reply is the state without ``data`` (it can be megabytes; ask ``/__state`` for it)
 plus one key per data change: ``generated``, ``touched``, ``unsubscribed``, ``suppressed``,
-``deleted_book``, ``activity`` and ``in_use``.
+``deleted_book``, ``activity`` and ``in_use``. OAuth keys (``routes/oauth.py``):
+``revoke_refresh_tokens`` (reply ``revoked``: how many were live) and ``oauth_error_next``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from . import mutations
 from .generator import generate
+from .importing import OUTCOMES
+from .routes import oauth
 from .state import Fault, SandboxState, TieredWindow, current_state
 
 control = Blueprint("sandbox_control", __name__)
@@ -63,7 +68,22 @@ def parse_tiered(spec: Any) -> TieredWindow | None:
     return TieredWindow(per_minute=per_minute, scope=str(spec.get("scope", "lowCallRate")))
 
 
-SETTINGS = {"reset", "fail_next", "fault_rate", "flat_limit", "tiered_limit"}
+SETTINGS = {
+    "reset",
+    "fail_next",
+    "fault_rate",
+    "flat_limit",
+    "tiered_limit",
+    "import_polls",
+    "next_import_outcome",
+}
+
+
+def parse_outcome(value: Any) -> str | None:
+    """``next_import_outcome``: the status the next upload ends in, or null for Finished."""
+    if value is not None and value not in OUTCOMES:
+        raise ControlError(f"next_import_outcome must be one of {', '.join(OUTCOMES)} or null, got {value!r}")
+    return value
 
 
 def parse_fault_rate(spec: Any) -> tuple[float, random.Random, list[Fault]] | None:
@@ -77,6 +97,8 @@ def parse_fault_rate(spec: Any) -> tuple[float, random.Random, list[Fault]] | No
         raise ControlError("fault_rate.rate must be between 0 and 1")
     kinds = [parse_fault(item) for item in spec.get("faults") or [{"status": 503}, {"status": "drop"}]]
     return rate, random.Random(spec.get("seed", 1)), kinds
+
+
 #: Data changes, applied in this order after ``reset`` and ``generate``; reply key → function.
 MUTATIONS = {
     "touch_contacts": ("touched", mutations.touch_contacts),
@@ -101,7 +123,7 @@ def parse_generate(spec: Any) -> dict[str, int]:
 def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any]:
     """Apply one control request and return the data-change results. ``reset`` goes first so it
     can be combined with new settings, then ``generate``, then the mutations."""
-    unknown = set(body) - SETTINGS - set(MUTATIONS) - {"generate"}
+    unknown = set(body) - SETTINGS - set(MUTATIONS) - oauth.OAUTH_SETTINGS - {"generate"}
     if unknown:
         raise ControlError(f"unknown control keys: {sorted(unknown)}")
     faults = [parse_fault(spec) for spec in body.get("fail_next") or []]
@@ -110,6 +132,9 @@ def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any
     flat = body.get("flat_limit")
     flat_limit = None if flat is None else _positive_int(flat, "flat_limit")
     generate_spec = parse_generate(body["generate"]) if "generate" in body else None
+    oauth_settings = oauth.parse_control(body)
+    polls = _positive_int(body["import_polls"], "import_polls") if "import_polls" in body else None
+    outcome = parse_outcome(body.get("next_import_outcome"))
     for key in MUTATIONS:
         if key in body and key != "delete_book" and not isinstance(body[key], Mapping):
             raise ControlError(f'{key} must be an object such as {{"count": 5}}')
@@ -129,6 +154,11 @@ def apply_control(state: SandboxState, body: Mapping[str, Any]) -> dict[str, Any
             state.flat_limit = flat_limit
         if "tiered_limit" in body:
             state.tiered = tiered
+        if polls is not None:
+            state.import_polls = polls
+        if "next_import_outcome" in body:
+            state.next_import_outcome = outcome
+        results.update(oauth.apply_control(state, oauth_settings))
     return results
 
 

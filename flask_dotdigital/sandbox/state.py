@@ -11,11 +11,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
 from .model import AccountData
+from .oauth_ledger import OAuthLedger
+
+if TYPE_CHECKING:
+    from .importing import ContactImport
 
 EXTENSION_KEY = "dotdigital_sandbox"
 
@@ -30,6 +34,8 @@ DEFAULT_ACCOUNT_NAME = "Sandbox Account"
 # reports ApiCallsRemaining against it when no explicit flat limit is set.
 DEFAULT_HOURLY_ALLOWANCE = 2000
 HOUR = 3600.0
+#: Status polls a contact import answers NotFinished before it ends, unless a control says otherwise.
+DEFAULT_IMPORT_POLLS = 2
 MINUTE = 60.0
 
 
@@ -103,6 +109,17 @@ class SandboxState:
         self.flat_limit: int | None = None
         self.tiered: TieredWindow | None = None
         self.admitted: deque[float] = deque()
+        #: OAuth single sign-on: codes, tokens and counters (``routes/oauth.py``)
+        self.oauth = OAuthLedger()
+        #: Contact imports by id, in upload order (``importing.py``).
+        self.imports: dict[str, ContactImport] = {}
+        #: Status polls an upload answers NotFinished before it ends (control ``import_polls``).
+        self.import_polls = DEFAULT_IMPORT_POLLS
+        #: The status the next upload ends in instead of Finished (control ``next_import_outcome``).
+        self.next_import_outcome: str | None = None
+        #: Books emptied by ``DELETE address-books/{id}/contacts``, which a client must never send
+        #: (reference §6 item 9); kept so tests can assert exactly that.
+        self.destructive_delete_all: list[int] = []
 
     def reset(self) -> None:
         """Forget faults, limits, data and the call log; keep the configuration."""
@@ -183,6 +200,13 @@ class SandboxState:
                 "config": self.config.public(),
                 "faults": [asdict(fault) for fault in self.faults],
                 "limits": {"flat_limit": self.flat_limit, "tiered_limit": tiered},
+                "oauth": self.oauth.counts(),
+                "imports": [record.dump() for record in self.imports.values()],
+                "import_settings": {
+                    "import_polls": self.import_polls,
+                    "next_import_outcome": self.next_import_outcome,
+                },
+                "destructive_delete_all": list(self.destructive_delete_all),
             }
             if with_data:
                 body["data"] = self.data.dump()

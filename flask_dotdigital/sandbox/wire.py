@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 _SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}:?\d{2})$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DATE_INVALID = sentence_message("The date is not a valid ISO 8601 date", "ERROR_PARAMETER_INVALID")
+#: An ISO 8601 date, optionally with a time, fraction (up to .NET's 7 digits) and zone.
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+#: A plain decimal number as text (Python's float() would also take "1_000", "nan" and "inf").
+NUMBER_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 # -- dates ---------------------------------------------------------------------------------

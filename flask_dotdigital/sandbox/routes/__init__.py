@@ -1,7 +1,7 @@
 """The emulated Dotdigital routes, one module per API area. Each module exposes
 ``register(regional)`` and adds its rules to the regional host's blueprint (``/r2``); the
 discovery host (``/r1``) only serves account-info (reference §1.3), so just that module also
-registers there.
+registers there. The web-app host (``/app``) serves OAuth single sign-on (``oauth.py``, §5).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from ..gate import DISCOVERY_PREFIX, REGIONAL_PREFIX
-from . import account, address_books, campaigns, contacts, data_fields
+from . import account, address_books, campaigns, contacts, data_fields, imports, oauth
 
-AREAS = (account, address_books, contacts, data_fields, campaigns)
+AREAS = (account, address_books, contacts, data_fields, campaigns, imports)
 
 
 def register_routes(app: Flask) -> None:
@@ -22,3 +22,6 @@ def register_routes(app: Flask) -> None:
         area.register(regional)
     app.register_blueprint(discovery)
     app.register_blueprint(regional)
+    web_app = Blueprint("web_app", __name__, url_prefix=oauth.APP_PREFIX)
+    oauth.register(web_app)
+    app.register_blueprint(web_app)

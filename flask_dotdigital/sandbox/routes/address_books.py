@@ -1,6 +1,7 @@
 """Address-book routes (reference §3.3): the paged lists of books, one book, its contacts (all,
-modified since a date, unsubscribed since a date) and the campaigns sent to it, and creating a
-book. Every list is a bare JSON array in id order, so ``select``/``skip`` paging is deterministic.
+modified since a date, unsubscribed since a date) and the campaigns sent to it, creating a book,
+and removing contacts from one (a list of ids, and the destructive remove-all). Every list is a
+bare JSON array in id order, so ``select``/``skip`` paging is deterministic.
 
 A book's contact list holds every member whatever its status. ``status`` there is the member's
 per-book status (``Unsubscribed`` once they left this book), unless the contact is suppressed
@@ -9,6 +10,7 @@ at account level: that status wins.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, Response
@@ -169,6 +171,37 @@ def list_book_campaigns(book_id: int) -> Response:
     return json_response(rows)
 
 
+def remove_contacts(book_id: int) -> Response:
+    """POST address-books/{id}/contacts/delete with a JSON array of contact ids: 202
+    ``{"id", "status": "Started"}`` (§3.3). The sandbox removes the memberships at once; ids that
+    are not members are ignored. An empty or malformed list → 400 ``ERROR_PARAMETER_INVALID``."""
+    ids = folded_json()
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise code_error(400, INVALID)
+    state = current_state()
+    with state.lock:
+        book = find_book(state.data, book_id)
+        for contact_id in ids:
+            book.members.pop(contact_id, None)
+    return json_response({"id": str(uuid.uuid4()), "status": "Started"}, 202)
+
+
+def remove_all_contacts(book_id: int) -> Response:
+    """DELETE address-books/{id}/contacts: empties the whole book, synchronously, 204. This is
+    the call a missing contact id turns a single delete into (§6 item 9); the book id is
+    recorded under ``destructive_delete_all`` so tests can assert that no client ever sends it."""
+    state = current_state()
+    with state.lock:
+        book = find_book(state.data, book_id)
+        state.destructive_delete_all.append(book_id)
+        book.members.clear()
+    return Response(status=204)
+
+
 def register(regional: Blueprint) -> None:
     rules = (
         ("/v2/address-books", "address_books", list_address_books),
@@ -191,3 +224,15 @@ def register(regional: Blueprint) -> None:
     for rule, endpoint, view in rules:
         regional.add_url_rule(rule, endpoint, view, methods=["GET"])
     regional.add_url_rule("/v2/address-books", "create_address_book", create_address_book, methods=["POST"])
+    regional.add_url_rule(
+        "/v2/address-books/<int:book_id>/contacts/delete",
+        "address_book_remove_contacts",
+        remove_contacts,
+        methods=["POST"],
+    )
+    regional.add_url_rule(
+        "/v2/address-books/<int:book_id>/contacts",
+        "address_book_remove_all_contacts",
+        remove_all_contacts,
+        methods=["DELETE"],
+    )

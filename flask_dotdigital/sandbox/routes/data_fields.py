@@ -19,16 +19,13 @@ from .. import wire
 from ..conventions import code_error, folded_json, json_response, read_enum, sentence_error
 from ..model import DataField
 from ..state import current_state
+from ..wire import DATE_RE, NUMBER_RE
 
 TYPES = ("String", "Numeric", "Date", "Boolean")
 VISIBILITIES = ("Private", "Public")
 INVALID = "ERROR_PARAMETER_INVALID"
 #: The sandbox's guess at the name rule; every source example is UPPER_SNAKE [UNSURE].
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
-#: An ISO 8601 date, optionally with a time, fraction (up to .NET's 7 digits) and zone.
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-#: A plain decimal number as text (Python's float() would also take "1_000", "nan" and "inf").
-NUMBER_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 #: The account's built-in fields (§3.1 examples); Dotdigital refuses to delete them.
 SYSTEM_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"})
 MISMATCH = "The default value does not match the field type"

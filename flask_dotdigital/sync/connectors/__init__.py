@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..export import connector as contact_export
+from ..export.connector import ExportStatus
 from . import activities, address_books, campaigns, contacts, data_fields, summaries, unsubscribes
 from .clicks_opens import Clicks, Opens
 
 CONNECTORS: dict[str, Any] = {
     module.NAME: module
     for module in (address_books, campaigns, contacts, unsubscribes, activities, summaries,
-                   data_fields, Clicks, Opens)
+                   contact_export, data_fields, Clicks, Opens, ExportStatus)
 }
 #: Human names for the admin and the CLI.
 LABELS = {
@@ -20,9 +22,11 @@ LABELS = {
     "unsubscribed_contact": "Unsubscribes",
     "activity_contact": "Contact activity",
     "campaign_summary": "Campaign summaries",
+    "contact_export": "Contact export",
     "datafield": "Data fields",
     "campaign_click": "Campaign clicks",
     "campaign_open": "Campaign opens",
+    "export_status": "Export status",
 }
 
 __all__ = ["CONNECTORS", "LABELS"]

@@ -1,0 +1,61 @@
+"""The ``contact_export`` connector: every connected book, in four steps (see the package docstring)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ...errors import ApiError
+from ..context import SyncContext
+from .members import sync_members
+from .removal import mark_unsubscribed, remove_departed
+from .status import book_is_busy, poll_exports
+from .upload import upload_book
+from .values import mapped_fields
+
+NAME = "contact_export"
+
+
+def connected_books(ctx: SyncContext) -> list[Any]:
+    book = ctx.models.AddressBook
+    return list(ctx.session.execute(select(book).where(
+        book.integration_id == ctx.integration_id, book.marketing_list_id.is_not(None),
+        book.origin_id.is_not(None)).order_by(book.id)).scalars())
+
+
+def run(ctx: SyncContext) -> None:
+    sources = current_app.extensions["dotdigital"].ext.sources
+    poll_exports(ctx)  # settle earlier uploads first: a busy book waits
+    failures: list[ApiError] = []
+    for book in connected_books(ctx):
+        marketing_list = book.marketing_list
+        if marketing_list.entity not in sources:
+            ctx.counts.errors += 1
+            continue
+        source = sources.get(marketing_list.entity)
+        fields, _priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
+        members = sync_members(ctx, book, marketing_list, source, fields)
+        remove_departed(ctx, book, source.key, members)
+        mark_unsubscribed(ctx, book, marketing_list)
+        if book_is_busy(ctx, book):
+            ctx.progress(f"{book.name}: waiting for the previous import")
+            continue
+        try:
+            upload_book(ctx, book, fields)
+        except ApiError as err:
+            failures.append(err)
+    poll_exports(ctx)
+    if failures:
+        raise failures[0]
+
+
+class ExportStatus:
+    """The status step alone (the 5-minute job and the end of every sync)."""
+
+    NAME = "export_status"
+
+    @staticmethod
+    def run(ctx: SyncContext) -> None:
+        poll_exports(ctx)
