@@ -72,6 +72,10 @@ class DotDigital:
         self.sources = SourceRegistry()
         # Built here, not in init_app, so that the host's db.create_all() sees the tables.
         self.models: Models = build_models(db, user_model)
+        from .tracking import ChangeTracker
+
+        self.tracker = ChangeTracker(self)
+        self.tracker.install(db.session)
         if app is not None:
             self.init_app(app)
 

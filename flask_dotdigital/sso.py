@@ -213,8 +213,6 @@ def studio_url(integration: Any, user_id: Any, storage: TokenStorage) -> str | N
     try:
         token = _token_request(integration, lambda client, url, timeout: client.refresh_token(
             url, refresh_token=refresh_token, timeout=timeout))
-    except TransportError:
-        raise
     except ApiError as err:
         if err.code == "invalid_grant":
             storage.delete(integration.id, user_id)

@@ -27,6 +27,7 @@ from .campaign import (
 from .contact import ContactMixin
 from .contact_export import ContactExportMixin
 from .data_field import DataFieldMixin
+from .field_conflict import FieldConflictMixin
 from .integration import IntegrationMixin
 from .mapping import DataFieldMappingConfigMixin, DataFieldMappingMixin
 from .marketing_list import MarketingListMixin, RemovedItemMixin, StaticMemberMixin, UnsubscribedItemMixin
@@ -56,6 +57,7 @@ class Models:
     SyncCursor: Any
     MarketingList: Any
     ContactExport: Any
+    FieldConflict: Any
     StaticMember: Any
     UnsubscribedItem: Any
     RemovedItem: Any
@@ -107,6 +109,7 @@ def build_models(db: Any, user_model: Any) -> Models:
             address_book=relationship("DotdigitalAddressBook", back_populates="marketing_list",
                                       uselist=False)),
         StaticMember=_model(db, "StaticMember", StaticMemberMixin),
+        FieldConflict=_model(db, "FieldConflict", FieldConflictMixin),
         ContactExport=_model(db, "ContactExport", ContactExportMixin,
                              address_book=relationship("DotdigitalAddressBook")),
         UnsubscribedItem=_model(db, "UnsubscribedItem", UnsubscribedItemMixin),

@@ -74,6 +74,8 @@ class AddressBookContactMixin(IntegrationOwned):
     pending_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     pending_hash: Mapped[str | None] = mapped_column(String(40))
     exported_hash: Mapped[str | None] = mapped_column(String(40))
+    #: created in the host from Dotdigital ("Create New Entities"): not removed for not being listed
+    new_entity: Mapped[bool] = mapped_column(default=False)
     #: why Dotdigital's fault report refused this member (Suppressed, Invalid email...)
     fault_reason: Mapped[str | None] = mapped_column(String(255))
 

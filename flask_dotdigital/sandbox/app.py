@@ -1,7 +1,8 @@
 """The sandbox's Flask app factory. One app on one port stands for three Dotdigital hosts by
 path prefix: ``/r1`` is the discovery host (https://r1-api.dotdigital.com), ``/r2`` the account's
-regional API host and ``/app/`` the web-app host used later for OAuth. API errors come back in
-Dotdigital's ``{"message": ...}`` shape; the control routes live in ``control.py``.
+regional API host and ``/app/`` the web-app host of OAuth single sign-on (``routes/oauth.py``).
+API errors come back in Dotdigital's ``{"message": ...}`` shape; the control routes live in
+``control.py``.
 """
 
 from __future__ import annotations

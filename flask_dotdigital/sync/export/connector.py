@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...errors import ApiError
 from ..context import SyncContext
+from .inbound import create_entities, two_way
 from .members import sync_members
 from .removal import mark_unsubscribed, remove_departed
 from .status import book_is_busy, poll_exports
@@ -25,6 +26,12 @@ def connected_books(ctx: SyncContext) -> list[Any]:
         book.origin_id.is_not(None)).order_by(book.id)).scalars())
 
 
+def priorities(ctx: SyncContext) -> dict[str, int]:
+    mapping = ctx.models.DataFieldMapping
+    return dict(ctx.session.execute(select(mapping.entity, mapping.sync_priority).where(
+        mapping.integration_id == ctx.integration_id)).all())
+
+
 def run(ctx: SyncContext) -> None:
     sources = current_app.extensions["dotdigital"].ext.sources
     poll_exports(ctx)  # settle earlier uploads first: a busy book waits
@@ -35,7 +42,9 @@ def run(ctx: SyncContext) -> None:
             ctx.counts.errors += 1
             continue
         source = sources.get(marketing_list.entity)
-        fields, _priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
+        fields, priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
+        two_way(ctx, book, source, fields, priority, priorities(ctx))
+        create_entities(ctx, book, source, fields)
         members = sync_members(ctx, book, marketing_list, source, fields)
         remove_departed(ctx, book, source.key, members)
         mark_unsubscribed(ctx, book, marketing_list)

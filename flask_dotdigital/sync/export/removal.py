@@ -26,7 +26,8 @@ def remove_departed(ctx: SyncContext, book: Any, source_key: str, member_ids: se
     rows = ctx.session.execute(select(member.id, member.marketing_list_item_id, contact.origin_id)
                                .join(contact, member.contact_id == contact.id).where(
         member.address_book_id == book.id, member.marketing_list_item_class == source_key,
-        member.marketing_list_item_id.is_not(None), member.status.in_(ACTIVE_STATUSES))).all()
+        member.marketing_list_item_id.is_not(None), member.status.in_(ACTIVE_STATUSES),
+        member.new_entity.is_(False))).all()
     gone = [r for r in rows if r.marketing_list_item_id not in member_ids]
     confirmed = [r for r in gone if r.origin_id is not None]
     for start in range(0, len(confirmed), BATCH):

@@ -24,6 +24,7 @@ class MappedField:
     data_field: str
     data_type: str
     paths: tuple[str, ...]
+    two_way: bool = False
 
 
 def mapped_fields(db: Any, models: Any, integration_id: int, entity: str) -> tuple[list[MappedField], int]:
@@ -33,7 +34,8 @@ def mapped_fields(db: Any, models: Any, integration_id: int, entity: str) -> tup
         models.DataFieldMapping.entity == entity)).scalar()
     if mapping is None:
         return [], 0
-    fields = [MappedField(row.data_field.name, str(row.data_field.type), tuple(row.field_paths))
+    fields = [MappedField(row.data_field.name, str(row.data_field.type), tuple(row.field_paths),
+                          bool(row.is_two_way_sync))
               for row in mapping.configs if row.data_field is not None]
     return sorted(fields, key=lambda f: f.data_field), mapping.sync_priority
 
