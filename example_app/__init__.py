@@ -23,8 +23,10 @@ from .models import Contact, Lead, User, db
 from .seed import seed_demo_data
 
 dotdigital = DotDigital(db=db, user_model=User)
-dotdigital.register_entity(Contact, email="email", label="Contact", owner="owner",
-                           exclude=["owner.password_hash"])
+dotdigital.register_entity(
+    Contact, email="email", label="Contact", owner="owner", exclude=["owner.password_hash"],
+    # A value computed in Python: mappings may use it; the daily force sync keeps it current.
+    virtual={"greeting": ("string", lambda c: f"Dear {c.first_name}")})
 dotdigital.register_entity(Lead, email="email", label="Lead", owner="owner",
                            exclude=["owner.password_hash"])
 

@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_LOCK_TTL": 60,
     #: Seconds a queued sync waits for the running one of the same integration before RQ retries it.
     "DOTDIGITAL_LOCK_WAIT": 900,
+    #: Minutes between polls of unfinished contact imports (``rq cron``), as Oro's 5-minute job.
+    "DOTDIGITAL_EXPORT_STATUS_INTERVAL": 5,
+    #: Daily re-export of mapped fields: "None", "VirtualOnly" (mappings with virtual fields) or "Always".
+    "DOTDIGITAL_FORCE_SYNC": "VirtualOnly",
+    #: When the force sync runs (cron syntax, UTC); Oro runs it at 01:00.
+    "DOTDIGITAL_FORCE_SYNC_CRON": "0 1 * * *",
     #: Rows per CSV file uploaded to an address book (files also stop short of Dotdigital's 50 MB).
     "DOTDIGITAL_EXPORT_BATCH_SIZE": 10000,
     #: Admin menu category that holds the Integrations group.

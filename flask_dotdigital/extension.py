@@ -80,13 +80,16 @@ class DotDigital:
             self.init_app(app)
 
     def register_entity(self, model: Any, *, email: str = "email", label: str | None = None,
-                        owner: str | None = None, exclude: Any = (), key: str | None = None) -> Any:
+                        owner: str | None = None, exclude: Any = (), key: str | None = None,
+                        virtual: Any = None) -> Any:
         """Declare a host model that holds contacts; ``email`` may be a to-one path (``account.email``).
 
         Marketing lists and data field mappings offer its columns and to-one relation paths.
+        ``virtual`` adds values computed in Python, ``{"name": ("string", lambda record: ...)}``:
+        mappings may use them; the daily force sync re-exports them (``DOTDIGITAL_FORCE_SYNC``).
         """
         return self.sources.register(model, email=email, label=label, owner=owner, exclude=exclude,
-                                     key=key)
+                                     key=key, virtual=virtual)
 
     def segment(self, name: str, *, entity: Any) -> Callable[[Any], Any]:
         """Decorator: a named query over ``entity`` for segment marketing lists.

@@ -8,7 +8,7 @@ import importlib
 from functools import cache
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from rq import get_current_job
 
 
@@ -44,3 +44,25 @@ def schedule_all(app_factory: str) -> int:
 
     with app_for(app_factory).app_context():
         return sum(1 for request in request_all(trigger="schedule") if not request.coalesced)
+
+
+def poll_export_status(app_factory: str) -> int:
+    """Queue the export-status step for integrations with unsettled uploads (every 5 minutes)."""
+    from .sync.scheduling import request_sync
+
+    with app_for(app_factory).app_context():
+        state = current_app.extensions["dotdigital"]
+        models, db = state.ext.models, state.ext.db
+        export = models.ContactExport
+        ids = db.session.execute(db.select(export.integration_id).where(
+            (export.status == "NotFinished") | export.faults_processed.is_(False)).distinct()).scalars()
+        return sum(1 for i in ids
+                   if not request_sync(i, trigger="schedule", connectors=["export_status"]).coalesced)
+
+
+def force_fields_sync(app_factory: str) -> int:
+    """The daily force sync of mapped fields (``DOTDIGITAL_FORCE_SYNC``, Oro §5)."""
+    from .sync.force import force_sync
+
+    with app_for(app_factory).app_context():
+        return force_sync()

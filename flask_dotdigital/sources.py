@@ -45,11 +45,13 @@ class SourceField:
     path: str
     label: str
     type: str
+    #: computed in Python by the host (``register_entity(virtual=...)``), not stored in a column
+    virtual: bool = False
 
     @property
     def direct(self) -> bool:
         """A column of the entity itself, not reached through a relation (two-way sync needs this)."""
-        return "." not in self.path
+        return "." not in self.path and not self.virtual
 
 
 @dataclass
@@ -61,6 +63,8 @@ class ContactSource:
     owner: str | None = None
     exclude: frozenset[str] = frozenset()
     segments: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
+    #: virtual fields: name → (type family, function of the record)
+    virtual: dict[str, tuple[str, Callable[[Any], Any]]] = field(default_factory=dict)
 
     def fields(self) -> list[SourceField]:
         """Columns, then the columns of to-one relations (one level), minus excluded paths."""
@@ -74,6 +78,8 @@ class ContactSource:
                 found.append(SourceField(f"{rel.key}.{column.key}",
                                          f"{_label(rel.key)} → {_label(column.key)}",
                                          type_family(column.columns[0].type)))
+        found += [SourceField(name, f"{_label(name)} (computed)", kind, virtual=True)
+                  for name, (kind, _) in self.virtual.items()]
         return [f for f in found if f.path not in self.exclude
                 and f.path.split(".")[0] not in self.exclude]
 
@@ -100,7 +106,8 @@ class Columns:
         self._joins: dict[str, Any] = {}
 
     def __call__(self, path: str) -> Any:
-        self.source.field(path)  # refuse unknown and excluded paths
+        if self.source.field(path).virtual:  # also refuses unknown and excluded paths
+            raise ConfigError(f'"{path}" is computed in Python: it cannot be used in a query.')
         head, _, tail = path.partition(".")
         if not tail:
             return getattr(self.source.model, head)
@@ -122,13 +129,13 @@ class SourceRegistry:
         self._sources: dict[str, ContactSource] = {}
 
     def register(self, model: Any, *, email: str = "email", label: str | None = None,
-                 owner: str | None = None, exclude: Iterable[str] = (), key: str | None = None
-                 ) -> ContactSource:
+                 owner: str | None = None, exclude: Iterable[str] = (), key: str | None = None,
+                 virtual: dict[str, tuple[str, Callable[[Any], Any]]] | None = None) -> ContactSource:
         key = key or model.__name__
         if key in self._sources:
             raise ConfigError(f"{key} is already registered as a contact source.")
         source = ContactSource(key=key, model=model, label=label or model.__name__, email=email,
-                               owner=owner, exclude=frozenset(exclude))
+                               owner=owner, exclude=frozenset(exclude), virtual=dict(virtual or {}))
         source.field(email)  # the email path must exist (column or to-one relation)
         self._sources[key] = source
         return source

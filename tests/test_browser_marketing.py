@@ -98,3 +98,42 @@ def test_marketing_list_address_book_data_field_and_mapping(app, sandbox):
         assert any(f["name"] == "ANNIVERSARY" and f["type"] == "Date"
                    for f in sandbox.state()["data"]["data_fields"])
         screenshot(page, "data-fields")
+
+
+def test_synchronize_moves_the_status_line_to_up_to_date(app, sandbox):
+    import threading
+    import time
+
+    from flask_dotdigital.sync.scheduling import request_sync
+
+    from .exporting import connected_list, seed_contacts
+    from .workers import running_workers
+
+    seed_contacts(50)
+    integration, marketing_list, _ = connected_list()
+    integration_id, list_id = integration.id, marketing_list.id
+    done = threading.Event()
+
+    def poll_status():  # what rq cron's 5-minute export-status job does, every second here
+        while not done.wait(1.0):
+            with app.app_context():
+                request_sync(integration_id, trigger="schedule", connectors=["export_status"])
+
+    with running_workers(app), live_server(app) as base_url, browser_page() as page:
+        log_in(page, base_url)
+        page.goto(f"{base_url}/admin/marketing-lists/details/?id={list_id}")
+        page.get_by_role("button", name="dotdigital").click()
+        page.get_by_role("button", name="Synchronize").click()
+        status = page.locator("#dd-sync-status")
+        status.filter(has_text="Synchronization status: In Progress").wait_for()
+        screenshot(page, "marketing-list-in-progress")
+        poller = threading.Thread(target=poll_status, daemon=True)
+        time.sleep(1)
+        poller.start()
+        try:
+            status.filter(has_text="Synchronization status: Up to date").wait_for(timeout=120_000)
+        finally:
+            done.set()
+            poller.join(5)
+        assert "Last synchronization date: never" not in status.inner_text()
+        screenshot(page, "marketing-list-up-to-date")

@@ -143,3 +143,37 @@ def dotdigital_tracker():
     from example_app import dotdigital
 
     return dotdigital.tracker
+
+
+def test_virtual_fields_are_exported_and_the_force_sync_follows_its_policy(app, sandbox):
+    from flask_dotdigital.sync.force import force_sync
+
+    seed_contacts(4)
+    integration, _, book = connected_list()
+    greeting = M.DataField(integration_id=integration.id, name="GREETING", type="String",
+                           visibility="Public")
+    db.session.add(greeting)
+    db.session.flush()
+    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
+    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=greeting.id,
+                                            entity_fields="greeting"))
+    db.session.commit()
+    create_data_field(client_for(integration), "GREETING", "String", "Public")
+    assert run_inline(integration.id, "contact_export").status == SyncStatus.success
+    settle(integration.id)
+    assert book_members(sandbox, book.origin_id)["c1@example.com"]["GREETING"] == "Dear F1"
+
+    def flagged():
+        db.session.expire_all()
+        return db.session.scalar(select(func.count()).select_from(M.AddressBookContact).where(
+            M.AddressBookContact.entity_updated.is_(True)))
+
+    app.config["DOTDIGITAL_FORCE_SYNC"] = "None"
+    assert force_sync() == 0 and flagged() == 0
+    app.config["DOTDIGITAL_FORCE_SYNC"] = "VirtualOnly"
+    assert force_sync() == 4 and flagged() == 4
+    # A computed value can change without any column changing: flagged members are sent again once.
+    before = len(sandbox.state()["calls"])
+    assert run_inline(integration.id, "contact_export").status == SyncStatus.success
+    assert len(uploads(sandbox, before)) == 1  # flagged rows are re-sent once
+    assert flagged() == 0

@@ -119,8 +119,11 @@ def test_rq_cron_config_schedules_every_enabled_integration(app, monkeypatch):
     try:
         scheduler = CronScheduler(connection=redis_connection())
         scheduler.load_config_from_file("flask_dotdigital.cron")
-        (job,) = scheduler.get_jobs()
-        assert (job.queue_name, job.interval) == ("dotdigital", 300)
+        jobs_by_name = {job.name: job for job in scheduler.get_jobs()}
+        assert (jobs_by_name["dotdigital-sync-all"].queue_name,
+                jobs_by_name["dotdigital-sync-all"].interval) == ("dotdigital", 300)
+        assert jobs_by_name["dotdigital-export-status"].interval == 300
+        assert jobs_by_name["dotdigital-force-fields-sync"].cron == "0 1 * * *"
         assert jobs.schedule_all("example_app:create_app") == 1  # only the enabled one
         assert jobs.schedule_all("example_app:create_app") == 0  # coalesced: still queued
     finally:

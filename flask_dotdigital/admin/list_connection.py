@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request
+from flask import flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.form import SecureForm
 from sqlalchemy import select, update
@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional
 from ..api.address_books import create_address_book
 from ..connection import client_for
 from ..errors import ApiError, ConfigError, DotDigitalError
+from ..models.enums import ImportStatus
 
 NEW_BOOK = "new"
 
@@ -136,9 +137,25 @@ class ConnectionActions:
     @expose("/synchronize/", methods=["POST"])
     def synchronize(self) -> Any:
         model = self._checked_list()  # type: ignore[attr-defined]
-        if model.address_book is not None:
-            self._schedule(model.address_book.integration_id)
+        book = model.address_book
+        if book is not None:
+            book.sync_status = ImportStatus.NotFinished  # "In Progress" until the upload settles
+            self.db.session.commit()
+            self._schedule(book.integration_id)
         return redirect(self.get_url(".details_view", id=model.id))  # type: ignore[attr-defined]
+
+    @expose("/sync-status/")
+    def sync_status(self) -> Any:
+        """The status line, for the list's page to follow without a reload."""
+        try:
+            model = self.get_one(str(int(request.args.get("id") or 0)))  # type: ignore[attr-defined]
+        except ValueError:
+            model = None
+        if model is None or model.address_book is None:
+            return jsonify(linked=False)
+        book = model.address_book
+        return jsonify(linked=True, line=str(self.status_line(model)),  # type: ignore[attr-defined]
+                       in_progress=book.sync_status == ImportStatus.NotFinished)
 
     @expose("/refresh-data-fields/", methods=["POST"])
     def refresh_data_fields(self) -> Any:

@@ -57,6 +57,7 @@ def definition_of(form: Any) -> Any:
 class MarketingListView(ConnectionActions, ModelAccessMixin, ModelView):
     resource = "marketing_list"
     view_actions = {"connect": "edit", "synchronize": "edit", "refresh_data_fields": "edit",
+                    "sync_status": "view",
                     "disconnect": "edit", "add_member": "edit", "remove_member": "edit"}
     form_base_class = SecureForm
     can_view_details = True

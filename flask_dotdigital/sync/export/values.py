@@ -58,12 +58,15 @@ def member_values(db: Any, source: ContactSource, fields: Sequence[MappedField],
     if not fields:
         return {entity_id: {} for entity_id in entity_ids}
     columns = Columns(source)
-    paths = sorted({path for f in fields for path in f.paths})
+    wanted = sorted({path for f in fields for path in f.paths})
+    computed = [p for p in wanted if p in source.virtual]
+    paths = [p for p in wanted if p not in source.virtual]
     query = columns.apply_joins(select(source.id_column, *[columns(p) for p in paths])
                                 .where(source.id_column.in_(list(entity_ids))))
+    virtual = _virtual_values(db, source, computed, entity_ids)
     values: dict[int, dict[str, Any]] = {}
     for row in db.session.execute(query):
-        by_path = dict(zip(paths, row[1:], strict=True))
+        by_path = {**dict(zip(paths, row[1:], strict=True)), **virtual.get(row[0], {})}
         out: dict[str, Any] = {}
         for f in fields:
             parts = [by_path[p] for p in f.paths]
@@ -74,6 +77,19 @@ def member_values(db: Any, source: ContactSource, fields: Sequence[MappedField],
                 out[f.data_field] = joined or None
         values[row[0]] = out
     return values
+
+
+def _virtual_values(db: Any, source: ContactSource, names: Sequence[str],
+                    entity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Virtual fields need the records themselves: one SELECT of the batch's records."""
+    if not names:
+        return {}
+    records = db.session.execute(select(source.model).where(source.id_column.in_(list(entity_ids))))
+    out: dict[int, dict[str, Any]] = {}
+    for record in records.scalars():
+        key = getattr(record, source.id_column.key)
+        out[key] = {name: source.virtual[name][1](record) for name in names}
+    return out
 
 
 def values_hash(email: str, values: dict[str, Any]) -> str:
