@@ -99,6 +99,22 @@ def test_marketing_list_address_book_data_field_and_mapping(app, sandbox):
                    for f in sandbox.state()["data"]["data_fields"])
         screenshot(page, "data-fields")
 
+        # A mapping of Contact fields: Birthday → ANNIVERSARY (Date), first and last name → FULLNAME.
+        page.goto(f"{base_url}/admin/dotdigital/data-field-mappings/new/")
+        with page.expect_response(lambda r: "/fields?" in r.url):
+            page.select_option("#entity", "Contact")
+        page.fill("#sync_priority", "20")
+        page.click("#dd-mapping-add")
+        rows = page.locator("#dd-mapping tbody tr")
+        rows.nth(0).locator(".dd-map-fields").select_option("birthday")
+        rows.nth(0).locator(".dd-map-datafield").select_option(label="ANNIVERSARY (Date)")
+        screenshot(page, "data-field-mapping")
+        page.get_by_role("button", name="Save and Close").click()
+        page.wait_for_url(f"{base_url}/admin/dotdigital/data-field-mappings/")
+        row = page.locator("table tbody tr", has_text="Contact")
+        assert "20" in row.inner_text()
+        screenshot(page, "data-field-mappings")
+
 
 def test_synchronize_moves_the_status_line_to_up_to_date(app, sandbox):
     import threading

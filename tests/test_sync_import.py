@@ -83,7 +83,8 @@ def test_full_sync_stores_everything_the_account_holds(app, generated):
     assert run.status == SyncStatus.success, run.message
     assert [s.connector for s in run.steps] == [
         "address_book", "campaign", "contact", "unsubscribed_contact", "activity_contact",
-        "campaign_summary", "datafield", "campaign_click", "campaign_open"]
+        "campaign_summary", "contact_export", "datafield", "campaign_click", "campaign_open",
+        "export_status"]
     assert steps(run)["contact"].created == CONTACTS
     assert len(generated["contacts"]) == CONTACTS and len(generated["address_books"]) == 3
     assert_matches_sandbox(generated)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ...api.data_fields import data_fields
 from ...models.enums import DataFieldType, DataFieldVisibility, coerce
@@ -42,10 +42,12 @@ def run(ctx: SyncContext) -> None:
     write(ctx, ctx.models.DataField, rows, ["integration_id", "name"],
           update=["type", "visibility", "default_value", "updated_at"])
     if rows:  # an empty answer removes nothing (Oro's rule): more likely a glitch than a wipe
-        field = ctx.models.DataField
-        result = ctx.session.execute(delete(field).where(
-            field.integration_id == ctx.integration_id,
-            field.name.not_in([r["name"] for r in rows])))
+        field, config = ctx.models.DataField, ctx.models.DataFieldMappingConfig
+        gone = select(field.id).where(field.integration_id == ctx.integration_id,
+                                      field.name.not_in([r["name"] for r in rows]))
+        # Mapping rows first: SQLite enforces ON DELETE CASCADE only when the host enabled it.
+        ctx.session.execute(delete(config).where(config.data_field_id.in_(gone)))
+        result = ctx.session.execute(delete(field).where(field.id.in_(gone)))
         ctx.counts.deleted += result.rowcount or 0
     ctx.commit()
 
