@@ -139,3 +139,31 @@ def test_the_fault_report_marks_refused_emails_suppressed(app, sandbox):
     run_inline(integration.id, "contact_export")
     db.session.expire_all()
     assert db.session.get(M.AddressBookContact, member.id).scheduled_for_export is False
+
+
+def test_ten_failed_status_checks_make_an_import_unknown(app, sandbox):
+    seed_contacts(3)
+    integration, _, _ = connected_list()
+    sandbox.control(next_import_outcome="Stuck")
+    run_inline(integration.id, "contact_export")
+    app.config["DOTDIGITAL_API_MAX_RETRIES"] = 0
+    for _ in range(10):
+        sandbox.control(fail_next=[{"status": 503}])
+        run_inline(integration.id, "export_status")
+    (export,) = db.session.execute(select(M.ContactExport)).scalars()
+    assert export.status == ImportStatus.Unknown
+    assert "could not be read 10 times" in export.message
+
+
+def test_a_books_next_upload_waits_for_its_previous_import(app, sandbox):
+    seed_contacts(5)
+    integration, _, _ = connected_list()
+    sandbox.control(import_polls=50)  # Dotdigital is slow to finish this one
+    run_inline(integration.id, "contact_export")
+    db.session.execute(update(Contact).values(first_name="Changed"))
+    db.session.commit()
+    before = len(sandbox.state()["calls"])
+    run_inline(integration.id, "contact_export")
+    assert uploads(sandbox, before) == [], "no second upload while the first is unfinished"
+    assert db.session.scalar(select(func.count()).select_from(M.AddressBookContact).where(
+        M.AddressBookContact.scheduled_for_export.is_(True))) == 5, "the changes wait, scheduled"

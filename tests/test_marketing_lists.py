@@ -241,3 +241,21 @@ def test_marketing_list_screens_need_permission_and_csrf(app, user_client, peopl
     for action in ("connect", "synchronize", "refresh-data-fields", "disconnect", "add-member"):
         assert user_client.post(f"{URL}{action}/", data={"id": marketing_list.id}).status_code == 403
         assert anonymous.post(f"{URL}{action}/", data={"id": marketing_list.id}).status_code == 302
+
+
+def test_a_source_whose_email_comes_through_a_relation(app):
+    """register_entity(Model, email="owner.email"): members are read through the to-one relation."""
+    from flask_dotdigital.sources import SourceRegistry
+
+    registry = SourceRegistry()
+    source = registry.register(Lead, email="owner.email", label="Lead by owner",
+                               exclude=["owner.password_hash"])
+    db.session.execute(delete(Lead))
+    db.session.add_all([Lead(name="Owned", email="lead@example.net", owner_id=1),
+                        Lead(name="Orphan", email="orphan@example.net")])
+    db.session.commit()
+    marketing_list = M.MarketingList(name="By owner", entity="Lead", type="dynamic",
+                                     definition={"match": "all", "rules": []})
+    rows = db.session.execute(members_query(marketing_list, source, M)).all()
+    assert [r.email for r in rows] == ["admin@example.com"]
+    assert "owner.password_hash" not in {f.path for f in source.fields()}

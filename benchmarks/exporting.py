@@ -1,0 +1,133 @@
+"""The export under test and its physical floor, shared by the export, incremental and memory
+scenarios.
+
+``connected_list`` builds what an admin would: a dynamic marketing list (city is London) linked
+to a new address book in the sandbox, and a mapping of FIRSTNAME and FULLNAME. ``bare_export`` is
+the floor the issue asks for: one SELECT of the same columns streamed through ``csv.writer`` into
+the same number of uploads to the same sandbox route, with ``requests`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from sqlalchemy import func, select, text
+
+from example_app.models import db
+from flask_dotdigital.api.address_books import create_address_book
+from flask_dotdigital.api.data_fields import create_data_field, data_fields
+from flask_dotdigital.connection import client_for
+from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from flask_dotdigital.sync.runner import run_sync
+
+from .env import M, make_integration
+
+BARE_SELECT = text("SELECT email, first_name, last_name FROM crm_contact "
+                   "WHERE lower(city) = 'london' ORDER BY id")
+
+
+def connected_list(book_name: str = "Benchmark export") -> tuple[Any, Any]:
+    """(integration, address book): a list of every London contact, linked and mapped."""
+    integration = make_integration()
+    marketing_list = M.MarketingList(name="Londoners", entity="Contact", type="dynamic", definition={
+        "match": "all", "rules": [{"field": "city", "op": "eq", "value": "London"}]})
+    db.session.add(marketing_list)
+    db.session.flush()
+    client = client_for(integration)
+    created = create_address_book(client, book_name, "Private")
+    for name in ("FIRSTNAME", "FULLNAME"):
+        if name not in {f["name"] for f in data_fields(client)}:
+            create_data_field(client, name, "String", "Public")
+    book = M.AddressBook(integration_id=integration.id, origin_id=created["id"], name=book_name,
+                         marketing_list_id=marketing_list.id)
+    first = M.DataField(integration_id=integration.id, name="FIRSTNAME", type="String", visibility="Public")
+    full = M.DataField(integration_id=integration.id, name="FULLNAME", type="String", visibility="Public")
+    mapping = M.DataFieldMapping(integration_id=integration.id, entity="Contact", sync_priority=20)
+    db.session.add_all([book, first, full, mapping])
+    db.session.flush()
+    db.session.add_all([
+        M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=first.id, entity_fields="first_name"),
+        M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=full.id,
+                                 entity_fields="first_name,last_name")])
+    db.session.commit()
+    return integration, book
+
+
+def run_inline(integration_id: int, *connectors: str) -> Any:
+    """One sync run in this process (what an RQ job does, without the queue)."""
+    run = M.SyncRun(integration_id=integration_id, trigger="benchmark",
+                    requested_connectors=",".join(connectors) or None)
+    db.session.add(run)
+    db.session.commit()
+    run_sync(run.id)
+    db.session.expire_all()
+    return db.session.get(M.SyncRun, run.id)
+
+
+def settle(integration_id: int, rounds: int = 8) -> None:
+    """Poll the uploads until the sandbox finished them (the 5-minute job, run back to back)."""
+    for _ in range(rounds):
+        run = run_inline(integration_id, "export_status")
+        if run.status != "success":
+            raise RuntimeError(f"export_status failed: {run.message}")
+        pending = db.session.execute(select(M.ContactExport.id).where(
+            M.ContactExport.status == "NotFinished")).first()
+        if pending is None:
+            return
+    raise RuntimeError("the sandbox never finished the imports")
+
+
+def export_files(integration_id: int) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(M.ContactExport).where(
+        M.ContactExport.integration_id == integration_id)) or 0)
+
+
+def _bare_files(batch: int) -> Iterator[bytes]:
+    # A server-side cursor where the driver has one: rows stream, they are never all in memory.
+    connection = db.session.connection().execution_options(stream_results=True, yield_per=2000)
+    buffer, writer, rows = _new_file()
+    for email, first, last in connection.execute(BARE_SELECT):
+        writer.writerow((email, "Single", "Html", first, f"{first} {last}"))
+        rows += 1
+        if rows == batch:
+            yield buffer.getvalue().encode("utf-8")
+            buffer, writer, rows = _new_file()
+    if rows:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _new_file() -> tuple[io.StringIO, Any, int]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(("Email", "optInType", "emailType", "FIRSTNAME", "FULLNAME"))
+    return buffer, writer, 0
+
+
+def bare_export(sandbox: Any, book_origin: int, batch: int) -> int:
+    """The floor: SELECT → csv.writer → one multipart upload per ``batch`` rows; returns uploads."""
+    session = requests.Session()
+    session.auth = (DEFAULT_USERNAME, DEFAULT_PASSWORD)
+    url = f"{sandbox.regional_url}/v2/address-books/{book_origin}/contacts/import"
+    sent = 0
+    for number, data in enumerate(_bare_files(batch), start=1):
+        answer = session.post(url, files={"file": (f"bare-{number}.csv", data, "text/csv")}, timeout=120)
+        answer.raise_for_status()
+        sent += 1
+    db.session.rollback()
+    return sent
+
+
+def api_calls(sandbox: Any, since: int = 0) -> list[dict[str, Any]]:
+    """The sandbox's call log from ``since`` on (read in process: ``/__state`` would also dump
+    every contact of the account)."""
+    with sandbox.live_state.lock:
+        return [dict(call) for call in sandbox.live_state.calls[since:]]
+
+
+def call_count(sandbox: Any) -> int:
+    with sandbox.live_state.lock:
+        return len(sandbox.live_state.calls)

@@ -1,0 +1,103 @@
+"""Scenario 5: peak RSS of a big export against a small one, each in its own process.
+
+The parent seeds each database and keeps the sandbox; a child process (``python -m
+benchmarks.scenarios.memory CONFIG``) builds the app, runs the export and reports its own peak RSS
+(``getrusage``), so nothing the parent or the sandbox holds is counted. The child then runs the
+bare floor export too, which gives the export-throughput row at the big size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from typing import Any
+
+from ..env import ROOT, Bench, seed_host_contacts
+from ..exporting import bare_export, connected_list
+from ..harness import Row, ratio_row, seconds
+
+NAMES = ("memory",)
+
+
+def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
+    small = _measure(bench, sizes.memory_small)
+    big = _measure(bench, sizes.memory_big)
+    ratio = big["peak_kb"] / small["peak_kb"]
+    label = f"{sizes.memory_big:,} vs {sizes.memory_small:,}"
+    rows = [Row("5 peak RSS of the export", label, _mb(big["peak_kb"]), _mb(small["peak_kb"]), ratio,
+                "<= 1.25x", ratio <= 1.25, [
+                    f"one process per size; RSS after building the app, before exporting: "
+                    f"{_mb(big['start_kb'])} and {_mb(small['start_kb'])}; export runs "
+                    f"{big['status']} / {small['status']}"])]
+    rows.append(ratio_row("1 export throughput", f"{sizes.memory_big:,}", big["ours"], big["floor"], 2.0,
+                          notes=[f"measured in the memory child: ours {seconds(big['ours'])}, "
+                                 f"floor {seconds(big['floor'])} ({big['uploads']} uploads each)"]))
+    return rows
+
+
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:.0f} MB"
+
+
+def _measure(bench: Bench, n: int) -> dict[str, Any]:
+    app = bench.app(f"memory-{n}")
+    bench.reset_sandbox()
+    from example_app.models import db
+
+    with app.app_context():
+        seed_host_contacts(n)
+        integration, book = connected_list()
+        config = {"app": {k: v for k, v in app.config.items()
+                          if k.startswith(("DOTDIGITAL_", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY"))},
+                  "integration": integration.id, "book": book.origin_id,
+                  "regional_url": bench.sandbox.regional_url}
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    result = subprocess.run([sys.executable, "-m", "benchmarks.scenarios.memory", json.dumps(config)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                            text=True, timeout=3600, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"the memory child for {n} failed:\n{result.stderr[-3000:]}")
+    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    bench.reset_sandbox()
+    return measured
+
+
+class _Sandbox:
+    """What ``bare_export`` needs of the sandbox: its regional URL."""
+
+    def __init__(self, regional_url: str) -> None:
+        self.regional_url = regional_url
+
+
+def child(config: dict[str, Any]) -> dict[str, Any]:
+    import time
+
+    from example_app import create_app
+    from example_app.models import db
+
+    from ..exporting import export_files, run_inline
+
+    app = create_app({**config["app"], "EXAMPLE_SEED": False})
+    with app.app_context():
+        start_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        began = time.perf_counter()
+        run = run_inline(config["integration"], "contact_export")
+        ours = time.perf_counter() - began
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        files = export_files(config["integration"])
+        began = time.perf_counter()
+        uploads = bare_export(_Sandbox(config["regional_url"]), config["book"],
+                              int(app.config["DOTDIGITAL_EXPORT_BATCH_SIZE"]))
+        floor = time.perf_counter() - began
+        db.session.remove()
+    return {"start_kb": start_kb, "peak_kb": peak_kb, "ours": ours, "floor": floor, "status": str(run.status),
+            "files": files, "uploads": uploads}
+
+
+if __name__ == "__main__":
+    print(json.dumps(child(json.loads(sys.argv[1]))))
