@@ -46,7 +46,7 @@ QUICK = Sizes(mode="quick", export=10_000, per_contact_sample=2_000, imports=10_
               scale_contacts=3_000)
 SMOKE = Sizes(mode="smoke", export=300, per_contact_sample=50, imports=300, memory_small=300,
               memory_big=1_500, tracking=300, tracking_batch=100, admin_many=300, admin_few=30,
-              rate_window=2.0, rate_limit=10, scale_contacts=100)
+              rate_window=1.0, rate_limit=10, scale_contacts=100)
 
 
 def sizes_for(*, quick: bool, smoke: bool, size: int | None) -> Sizes:

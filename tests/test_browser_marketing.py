@@ -8,21 +8,13 @@ import os
 
 import pytest
 
-from .browser import browser_page, chromium_available, live_server, screenshot
+from .browser import browser_page, chromium_available, live_server, log_in, screenshot
 from .syncing import make_integration
 
 pytestmark = pytest.mark.skipif(
     not chromium_available() and not os.environ.get("CI"),
     reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
 )
-
-
-def log_in(page, base_url):
-    page.goto(f"{base_url}/login")
-    page.fill("#email", "admin@example.com")
-    page.fill("#password", "admin-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/admin/")
 
 
 def test_marketing_list_address_book_data_field_and_mapping(app, sandbox):

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from .browser import browser_page, chromium_available, live_server, screenshot
+from .browser import browser_page, chromium_available, live_server, log_in, screenshot
 from .syncing import make_integration
 
 pytestmark = pytest.mark.skipif(
@@ -38,11 +38,7 @@ def test_admin_connects_email_studio_and_disconnects(app, sandbox):
     integration = make_integration("Dotdigital main account")
     studio = "/admin/dotdigital/email-studio/"
     with live_server(app) as base_url, browser_page() as page:
-        page.goto(f"{base_url}/login")
-        page.fill("#email", "admin@example.com")
-        page.fill("#password", "admin-password")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/admin/")
+        log_in(page, base_url)
 
         open_menu(page, "Marketing", "dotdigital", "Email Studio")
         page.wait_for_url(f"{base_url}{studio}")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .browser import browser_page, chromium_available, live_server, screenshot
+from .browser import browser_page, chromium_available, live_server, log_in, screenshot
 from .syncing import make_integration
 from .workers import running_workers
 
@@ -22,10 +22,7 @@ def test_schedule_sync_shows_progress_runs_and_campaign_statistics(app, sandbox)
     sandbox.control(generate={"contacts": 3000, "seed": 1})
     make_integration("Dotdigital main account")
     with running_workers(app), live_server(app) as base_url, browser_page() as page:
-        page.goto(f"{base_url}/login")
-        page.fill("#email", "admin@example.com")
-        page.fill("#password", "admin-password")
-        page.click("button[type=submit]")
+        log_in(page, base_url)
         page.goto(f"{base_url}/admin/integrations/")
         # The seed: "Select the newly created integration", then Schedule Sync at the upper right.
         page.locator("table tbody tr", has_text="Dotdigital main account").locator(

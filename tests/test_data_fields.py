@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 from example_app.models import db
-from example_app.seed import ADMIN_EMAIL, ADMIN_PASSWORD
 from flask_dotdigital.admin.data_fields import EDIT_NOTE
 
-from .browser import browser_page, chromium_available, live_server
+from .browser import browser_page, chromium_available, live_server, log_in
 from .conftest import csrf_token
 from .syncing import make_integration, models
 
@@ -345,11 +344,7 @@ def test_the_menu_entry_appears_once_an_integration_exists(app, admin_client):
                     reason="Chromium is not installed (apt-get install -y chromium)")
 def test_the_default_value_input_follows_the_type_in_a_browser(app, sandbox, integration):
     with live_server(app) as base_url, browser_page() as page:
-        page.goto(f"{base_url}/login")
-        page.fill("#email", ADMIN_EMAIL)
-        page.fill("#password", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/admin/")
+        log_in(page, base_url)
         page.goto(f"{base_url}{URL}")
         page.get_by_role("link", name="Create dotdigital Data Field").click()
         page.wait_for_url(f"{base_url}{NEW}**")

@@ -20,7 +20,7 @@ from flask_dotdigital.mappings import MappingRow, check_mapping, check_row
 from flask_dotdigital.sources import ContactSource
 from flask_dotdigital.sync.runner import run_sync
 
-from .browser import browser_page, chromium_available, live_server
+from .browser import browser_page, chromium_available, live_server, log_in
 from .conftest import csrf_token
 from .syncing import make_integration
 
@@ -533,11 +533,7 @@ def test_default_mappings_do_not_send_anybody_again(integration, fields, members
                     reason="Chromium is not installed (apt-get install -y chromium)")
 def test_an_admin_builds_a_mapping_in_the_editor(app, integration, fields):
     with live_server(app) as base_url, browser_page() as page:
-        page.goto(f"{base_url}/login")
-        page.fill("#email", "admin@example.com")
-        page.fill("#password", "admin-password")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/admin/")
+        log_in(page, base_url)
         page.goto(f"{base_url}{URL}new/")
         assert page.locator("#integration_id").input_value() == str(integration.id)  # the only one
 

@@ -86,7 +86,7 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     with app.app_context():
         start_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         began = time.perf_counter()
-        run = run_inline(config["integration"], "contact_export")
+        status = str(run_inline(config["integration"], "contact_export").status)
         ours = time.perf_counter() - began
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         files = export_files(config["integration"])
@@ -95,7 +95,7 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
                               int(app.config["DOTDIGITAL_EXPORT_BATCH_SIZE"]))
         floor = time.perf_counter() - began
         db.session.remove()
-    return {"start_kb": start_kb, "peak_kb": peak_kb, "ours": ours, "floor": floor, "status": str(run.status),
+    return {"start_kb": start_kb, "peak_kb": peak_kb, "ours": ours, "floor": floor, "status": status,
             "files": files, "uploads": uploads}
 
 
