@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint chromium clean
+.PHONY: demo test lint chromium clean bench bench-quick
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ chromium:
 
 test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest
+
+# Issue 7's benchmarks: every scenario against its baseline, measured in the same run (BENCHMARKS.md).
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python -m benchmarks --quick
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check flask_dotdigital example_app tests

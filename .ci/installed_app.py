@@ -6,6 +6,8 @@ the wheel carries its templates and every subpackage.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from flask_dotdigital import DotDigital
 
 assert "site-packages" in flask_dotdigital.__file__, flask_dotdigital.__file__
 assert not (Path.cwd() / "flask_dotdigital").exists()
+# Every module of the installed copy imports (a package missing from the wheel fails here).
+for module in pkgutil.walk_packages(flask_dotdigital.__path__, "flask_dotdigital."):
+    if module.name not in ("flask_dotdigital.cron", "flask_dotdigital.sandbox.__main__",
+                           "flask_dotdigital.sandbox.pytest_plugin"):  # needs pytest, a dev extra
+        importlib.import_module(module.name)
 
 db = SQLAlchemy()
 

@@ -39,11 +39,11 @@ class Sizes:
 FULL = Sizes(mode="full", export=100_000, per_contact_sample=2_000, imports=100_000,
              memory_small=25_000, memory_big=250_000, tracking=10_000, tracking_batch=100,
              admin_many=1_000_000, admin_few=1_000, rate_window=60.0, rate_limit=60,
-             scale_contacts=20_000)
+             scale_contacts=10_000)
 QUICK = Sizes(mode="quick", export=10_000, per_contact_sample=2_000, imports=10_000,
               memory_small=10_000, memory_big=100_000, tracking=10_000, tracking_batch=100,
               admin_many=10_000, admin_few=1_000, rate_window=10.0, rate_limit=20,
-              scale_contacts=3_000)
+              scale_contacts=1_500)
 SMOKE = Sizes(mode="smoke", export=300, per_contact_sample=50, imports=300, memory_small=300,
               memory_big=1_500, tracking=300, tracking_batch=100, admin_many=300, admin_few=30,
               rate_window=1.0, rate_limit=10, scale_contacts=100)

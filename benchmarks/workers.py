@@ -19,7 +19,7 @@ from flask import Flask
 from example_app.models import db
 from flask_dotdigital.sync.scheduling import request_sync
 
-from .env import M, ROOT
+from .env import ROOT, M
 
 RQ = Path(sys.executable).with_name("rq")
 
@@ -45,9 +45,12 @@ def sync_with_workers(app: Flask, integration_ids: list[int], workers: int, *, t
         request_sync(integration_id, trigger="benchmark")
     command = [str(RQ), "worker", "--burst", "--url", app.config["DOTDIGITAL_REDIS_URL"],
                app.config["DOTDIGITAL_QUEUE"]]
-    processes = [subprocess.Popen([*command[:2], "--name", f"bench-{os.getpid()}-{n}", *command[2:]],
-                                  cwd=ROOT, env=worker_env(app, **env), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for n in range(workers)]
+    # rq from this interpreter's environment, with arguments built here.
+    named = [[*command[:2], "--name", f"bench-{os.getpid()}-{n}", *command[2:]] for n in range(workers)]
+    environment = worker_env(app, **env)
+    processes = [subprocess.Popen(argv, cwd=ROOT, env=environment,  # noqa: S603
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for argv in named]
     outputs = []
     for process in processes:
         try:

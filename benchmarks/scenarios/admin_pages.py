@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from example_app.models import db
 
-from ..env import M, Bench, admin_login, make_integration
+from ..env import Bench, M, admin_login, make_integration
 from ..harness import Row, best_of, ratio_row
 
 NAMES = ("admin",)

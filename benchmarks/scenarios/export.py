@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from example_app.models import Contact, db
 from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
-from ..env import M, Bench, seed_host_contacts
+from ..env import Bench, M, seed_host_contacts
 from ..exporting import api_calls, bare_export, call_count, connected_list, run_inline, settle
 from ..harness import QueryCounter, Row, ratio_row, seconds, stopwatch
 

@@ -16,7 +16,7 @@ from example_app.models import db
 from flask_dotdigital.api.paging import OVERLAP, PAGE_SIZE
 from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
-from ..env import M, Bench, make_integration
+from ..env import Bench, M, make_integration
 from ..exporting import run_inline
 from ..harness import QueryCounter, Row, ratio_row, stopwatch
 

@@ -28,7 +28,8 @@ def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
             ids = [make_integration(f"Account {k + 1}").id for k in range(INTEGRATIONS)]
             times[workers], runs = sync_with_workers(app, ids, workers)
             outcomes[workers] = Counter(str(run.status) for run in runs)
-    return [ratio_row("9 scale-out: 2 workers vs 1", f"4 x {sizes.scale_contacts:,}", times[2], times[1], 0.65,
+    size = f"{INTEGRATIONS} x {sizes.scale_contacts:,}"
+    return [ratio_row("9 scale-out: 2 workers vs 1", size, times[2], times[1], 0.65,
                       notes=[f"full syncs of {INTEGRATIONS} integrations, each of a {sizes.scale_contacts:,}-"
                              f"contact account (3 books, 4 campaigns); run outcomes with 1 worker "
                              f"{dict(outcomes[1])}, with 2 {dict(outcomes[2])}"])]

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select, update
 from example_app import dotdigital
 from example_app.models import Contact, db
 
-from ..env import M, Bench, seed_host_contacts
+from ..env import Bench, M, seed_host_contacts
 from ..exporting import connected_list, run_inline
 from ..harness import Row, ratio_row, stopwatch
 
