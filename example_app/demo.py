@@ -74,7 +74,7 @@ def main() -> None:
 
     app = create_app()
     queue = app.config["DOTDIGITAL_QUEUE"]
-    workers = [start_rq("worker", "--url", redis_url, queue),
+    workers = [start_rq("worker", "--with-scheduler", "--url", redis_url, queue),
                start_rq("cron", "--url", redis_url, "flask_dotdigital.cron")]
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(banner(f"http://127.0.0.1:{server.server_port}", sandbox, redis_url), flush=True)

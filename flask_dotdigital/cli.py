@@ -158,6 +158,17 @@ def list_integrations() -> None:
 dotdigital_cli.add_command(sync_command)
 
 
+@dotdigital_cli.command("rotate-keys")
+@with_appcontext
+def rotate_keys_command() -> None:
+    """Re-encrypt every stored secret with the first key of DOTDIGITAL_ENCRYPTION_KEYS."""
+    from .rotation import rotate_keys
+
+    state = _state()
+    count = rotate_keys(state.ext.db, state.ext.models, state.keyring)
+    click.echo(f"Re-encrypted {count} stored secret(s) with the newest key.")
+
+
 @dotdigital_cli.command("sandbox", context_settings={"ignore_unknown_options": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def sandbox(args: tuple[str, ...]) -> None:

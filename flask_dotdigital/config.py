@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_API_MAX_RETRIES": 4,
     #: First backoff delay in seconds; it doubles on each attempt, with full jitter.
     "DOTDIGITAL_API_BACKOFF": 1.0,
+    #: Seconds a sync pauses after Dotdigital's hourly cut-off (ERROR_APIUSAGE_EXCEEDED) before resuming.
+    "DOTDIGITAL_API_USAGE_WAIT": 900,
     #: Longest single wait in seconds, for backoff and for X-RateLimit-Reset alike.
     "DOTDIGITAL_API_MAX_WAIT": 60.0,
     #: RQ queue the sync jobs go to.

@@ -5,6 +5,7 @@ from its factory, push an app context and call into :mod:`flask_dotdigital.sync`
 from __future__ import annotations
 
 import importlib
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -30,12 +31,34 @@ def _save_progress(info: dict[str, Any]) -> None:
 
 
 def sync_integration(run_id: int, app_factory: str) -> str:
-    """Run the queued SyncRun ``run_id``."""
-    from .sync.runner import run_sync
+    """Run the queued SyncRun ``run_id``; when Dotdigital's limit stops it, schedule the rest."""
+    from .sync.runner import SyncPaused, run_sync
 
     with app_for(app_factory).app_context():
-        run = run_sync(run_id, progress=_save_progress)
+        try:
+            run = run_sync(run_id, progress=_save_progress)
+        except SyncPaused as paused:
+            _resume_later(paused, app_factory)
+            return f"run {run_id}: paused ({paused})"
         return f"run {run_id}: {run.status if run is not None else 'missing'}"
+
+
+def _resume_later(paused: Any, app_factory: str) -> None:
+    """Enqueue the same run at ``resume_at`` (workers run with ``--with-scheduler``)."""
+    from .redis_conn import redis_connection, sync_queue
+    from .sync.scheduling import pending_key
+
+    ext = current_app.extensions["dotdigital"].ext
+    run = ext.db.session.get(ext.models.SyncRun, paused.run_id)
+    timeout = int(current_app.config["DOTDIGITAL_JOB_TIMEOUT"])
+    when = datetime.fromtimestamp(paused.resume_at, UTC)
+    job = sync_queue().enqueue_at(
+        when, "flask_dotdigital.jobs.sync_integration", paused.run_id, app_factory,
+        job_id=f"dotdigital-sync-{paused.run_id}-resume-{int(paused.resume_at)}", job_timeout=timeout)
+    run.job_id = job.id
+    ext.db.session.commit()
+    # New requests join the paused run instead of queueing another one.
+    redis_connection().set(pending_key(run.integration_id), str(run.id), ex=timeout)
 
 
 def schedule_all(app_factory: str) -> int:

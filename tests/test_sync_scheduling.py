@@ -136,3 +136,19 @@ def test_rq_cron_config_schedules_every_enabled_integration(app, monkeypatch):
                 worker_app.extensions["dotdigital"].redis.close()
         jobs.app_for.cache_clear()
     assert [r.integration_id for r in runs()] == [1]
+
+
+def test_the_hourly_cut_off_pauses_the_run_and_it_resumes(app, sandbox):
+    sandbox.control(generate={"contacts": 300, "seed": 1})
+    integration = make_integration()
+    app.config["DOTDIGITAL_API_USAGE_WAIT"] = 2
+    sandbox.control(flat_limit=4)  # ERROR_APIUSAGE_EXCEEDED from the fifth call on
+    request_sync(integration.id, trigger="button")
+    with running_workers(app):
+        paused = wait_until(lambda: [r for r in runs() if r.message and "resumes at" in r.message])
+        assert paused[0].status == SyncStatus.queued
+        assert "ERROR_APIUSAGE_EXCEEDED" in paused[0].message or "excess API activity" in paused[0].message
+        assert _ask(app, integration.id).coalesced, "a request while paused joins the paused run"
+        sandbox.control(flat_limit=None)
+        done = wait_until(lambda: [r for r in runs() if r.status == SyncStatus.success], timeout=120)
+    assert [r.id for r in runs()] == [done[0].id] == [paused[0].id]

@@ -26,7 +26,8 @@ def worker_env(app: Flask, **extra: Any) -> dict[str, str]:
            "DOTDIGITAL_REDIS_URL": config["DOTDIGITAL_REDIS_URL"],
            "DOTDIGITAL_API_BACKOFF": str(config["DOTDIGITAL_API_BACKOFF"]),
            "DOTDIGITAL_API_MAX_WAIT": str(config["DOTDIGITAL_API_MAX_WAIT"]),
-           "DOTDIGITAL_LOCK_WAIT": str(config["DOTDIGITAL_LOCK_WAIT"])}
+           "DOTDIGITAL_LOCK_WAIT": str(config["DOTDIGITAL_LOCK_WAIT"]),
+           "DOTDIGITAL_API_USAGE_WAIT": str(config["DOTDIGITAL_API_USAGE_WAIT"])}
     env.update({key: str(value) for key, value in extra.items()})
     return env
 
@@ -47,7 +48,8 @@ def run_burst(app: Flask, timeout: float = 300, **env: Any) -> subprocess.Comple
 @contextmanager
 def running_workers(app: Flask, count: int = 1, **env: Any) -> Iterator[list[subprocess.Popen[str]]]:
     """``count`` long-running workers, stopped (warm shutdown) when the block ends."""
-    processes = [subprocess.Popen(_command(app, "--name", f"test-worker-{os.getpid()}-{n}"), cwd=ROOT,
+    processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", f"test-worker-{os.getpid()}-{n}"),
+                                  cwd=ROOT,
                                   env=worker_env(app, **env), stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True) for n in range(count)]
     try:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..connection import client_for
-from ..errors import ApiError, AuthError, ConfigError, DotDigitalError
+from ..errors import ApiError, AuthError, ConfigError, DotDigitalError, RateLimited
 from ..models.enums import SyncStatus
 from ..models.types import utcnow
 from ..redis_conn import redis_connection
@@ -34,6 +34,14 @@ Progress = Callable[[dict[str, Any]], None]
 
 class LockBusy(DotDigitalError):
     """Another worker is syncing this integration; RQ retries the job later."""
+
+
+class SyncPaused(DotDigitalError):
+    """Dotdigital's API limit was reached: the run waits (queued) and resumes at ``resume_at``."""
+
+    def __init__(self, run_id: int, resume_at: float, message: str) -> None:
+        super().__init__(message)
+        self.run_id, self.resume_at = run_id, resume_at
 
 
 def run_sync(run_id: int, *, progress: Progress | None = None) -> Any:
@@ -90,6 +98,8 @@ def _run_connectors(db: Any, models: Any, run: Any, progress: Progress) -> None:
         ctx.progress("starting")
         error = _run_one(ctx, CONNECTORS[name])
         _record(db, step, ctx, error)
+        if isinstance(error, RateLimited):
+            _pause(db, run, error)
         if error is not None:
             failures.append(f"{LABELS[name]}: {error}")
             if isinstance(error, AuthError | ConfigError):
@@ -98,6 +108,17 @@ def _run_connectors(db: Any, models: Any, run: Any, progress: Progress) -> None:
         integration.api_endpoint = client.endpoint  # discovery ran during this sync
     _finish(db, run, SyncStatus.failed if failures else SyncStatus.success,
             "; ".join(failures) or None)
+
+
+def _pause(db: Any, run: Any, error: RateLimited) -> None:
+    """Stop here and wait for the limit to lift; the connectors that finished keep their cursors."""
+    wait = float(current_app.config["DOTDIGITAL_API_USAGE_WAIT"])
+    resume_at = max(error.retry_at or 0.0, time.time() + (0 if error.retry_at else wait))
+    when = datetime.fromtimestamp(resume_at, UTC).strftime("%H:%M:%S UTC")
+    run.status = SyncStatus.queued
+    run.message = f"Dotdigital's API limit was reached ({error.message}); the sync resumes at {when}."
+    db.session.commit()
+    raise SyncPaused(run.id, resume_at, run.message)
 
 
 def _run_one(ctx: SyncContext, connector: Any) -> Exception | None:
