@@ -48,10 +48,10 @@ def run_burst(app: Flask, timeout: float = 300, **env: Any) -> subprocess.Comple
 @contextmanager
 def running_workers(app: Flask, count: int = 1, **env: Any) -> Iterator[list[subprocess.Popen[str]]]:
     """``count`` long-running workers, stopped (warm shutdown) when the block ends."""
-    processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", f"test-worker-{os.getpid()}-{n}"),
-                                  cwd=ROOT,
+    names = [f"test-worker-{os.getpid()}-{n}" for n in range(count)]
+    processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", name), cwd=ROOT,
                                   env=worker_env(app, **env), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for n in range(count)]
+                                  stderr=subprocess.STDOUT, text=True) for name in names]
     try:
         yield processes
     finally:
