@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,17 +50,19 @@ def run_burst(app: Flask, timeout: float = 300, **env: Any) -> subprocess.Comple
 def running_workers(app: Flask, count: int = 1, **env: Any) -> Iterator[list[subprocess.Popen[str]]]:
     """``count`` long-running workers, stopped (warm shutdown) when the block ends."""
     names = [f"test-worker-{os.getpid()}-{n}" for n in range(count)]
-    processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", name), cwd=ROOT,
-                                  env=worker_env(app, **env), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for name in names]
-    try:
-        yield processes
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
+    # Logs go to a file, not a pipe: a pipe nobody reads fills up and stalls a busy worker.
+    with tempfile.TemporaryFile("w+") as log:
+        processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", name), cwd=ROOT,
+                                      env=worker_env(app, **env), stdout=log, stderr=subprocess.STDOUT,
+                                      text=True) for name in names]
+        try:
+            yield processes
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
