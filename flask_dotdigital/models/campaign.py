@@ -130,48 +130,42 @@ class ActivityMixin(IntegrationOwned, Timestamps):
                 Index("dotdigital_activity_sent_idx", "campaign_id", "date_sent"))
 
 
-class CampaignClickMixin(IntegrationOwned):
-    __tablename__ = "dotdigital_campaign_click"
+class _ContactEvent(IntegrationOwned):
+    """One click or open of one contact on one campaign.
 
+    Dotdigital gives these no id, and two can share contact, link and second (two devices): a hash
+    of everything Dotdigital sent identifies one, so that re-imports stay idempotent.
+    """
+
+    __tablename__: str
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("dotdigital_campaign.id", ondelete="CASCADE"))
     contact_origin_id: Mapped[int] = mapped_column(BigInteger)
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("dotdigital_contact.id", ondelete="SET NULL"), index=True)
     email: Mapped[str | None] = mapped_column(EMAIL)
-    url: Mapped[str] = mapped_column(String(2048), default="")
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(Text)
-    keyword: Mapped[str | None] = mapped_column(String(255))
-    date_clicked: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: Dotdigital gives clicks no id, and two can share contact, link and second (from two devices):
-    #: a hash of everything Dotdigital sent identifies one, so re-imports stay idempotent.
     fingerprint: Mapped[str] = mapped_column(String(40))
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
-        return (UniqueConstraint("campaign_id", "fingerprint", name="dotdigital_campaign_click_unq"),)
+        return (UniqueConstraint("campaign_id", "fingerprint", name=f"{cls.__tablename__}_unq"),)
 
 
-class CampaignOpenMixin(IntegrationOwned):
+class CampaignClickMixin(_ContactEvent):
+    __tablename__ = "dotdigital_campaign_click"
+
+    url: Mapped[str] = mapped_column(String(2048), default="")
+    keyword: Mapped[str | None] = mapped_column(String(255))
+    date_clicked: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CampaignOpenMixin(_ContactEvent):
     __tablename__ = "dotdigital_campaign_open"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("dotdigital_campaign.id", ondelete="CASCADE"))
-    contact_origin_id: Mapped[int] = mapped_column(BigInteger)
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dotdigital_contact.id", ondelete="SET NULL"), index=True)
-    email: Mapped[str | None] = mapped_column(EMAIL)
     mail_client: Mapped[str | None] = mapped_column(String(255))
     mail_client_version: Mapped[str | None] = mapped_column(String(255))
-    ip_address: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(Text)
     is_html: Mapped[bool | None]
     is_forward: Mapped[bool | None]
     date_opened: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: as for clicks: a hash of the whole ApiCampaignContactOpen
-    fingerprint: Mapped[str] = mapped_column(String(40))
-
-    @declared_attr.directive
-    def __table_args__(cls) -> Any:
-        return (UniqueConstraint("campaign_id", "fingerprint", name="dotdigital_campaign_open_unq"),)
