@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,12 +50,14 @@ def run_burst(app: Flask, timeout: float = 300, **env: Any) -> subprocess.Comple
 @contextmanager
 def running_workers(app: Flask, count: int = 1, **env: Any) -> Iterator[list[subprocess.Popen[str]]]:
     """``count`` long-running workers, stopped (warm shutdown) when the block ends."""
-    names = [f"test-worker-{os.getpid()}-{n}" for n in range(count)]
+    # Unique names: RQ refuses a second worker under the name of one that died without a goodbye.
+    names = [f"test-worker-{uuid.uuid4().hex[:8]}-{n}" for n in range(count)]
     # Logs go to a file, not a pipe: a pipe nobody reads fills up and stalls a busy worker.
     with tempfile.TemporaryFile("w+") as log:
+        # Own process groups: a test can SIGKILL a worker together with its work horse.
         processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", name), cwd=ROOT,
                                       env=worker_env(app, **env), stdout=log, stderr=subprocess.STDOUT,
-                                      text=True) for name in names]
+                                      text=True, start_new_session=True) for name in names]
         try:
             yield processes
         finally:

@@ -96,7 +96,7 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     from example_app import create_app
     from example_app.models import db
 
-    from ..exporting import export_files, run_inline
+    from ..exporting import export_files, run_inline, settle
 
     app = create_app({**config["app"], "EXAMPLE_SEED": False})
     with app.app_context():
@@ -106,10 +106,9 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
         ours = time.perf_counter() - began
         peak_kb = peak_rss_kb()
         files = export_files(config["integration"])
-        began = time.perf_counter()
-        uploads = bare_export(_Sandbox(config["regional_url"]), config["book"],
-                              int(app.config["DOTDIGITAL_EXPORT_BATCH_SIZE"]))
-        floor = time.perf_counter() - began
+        settle(config["integration"])  # untimed: frees the account's 25 active imports for the floor
+        floor, uploads = bare_export(_Sandbox(config["regional_url"]), config["book"],
+                                     int(app.config["DOTDIGITAL_EXPORT_BATCH_SIZE"]))
         db.session.remove()
     return {"start_kb": start_kb, "peak_kb": peak_kb, "ours": ours, "floor": floor, "status": status,
             "files": files, "uploads": uploads}

@@ -56,6 +56,7 @@ def run_sync(run_id: int, *, progress: Progress | None = None) -> Any:
     if not _wait_for(lock, float(current_app.config["DOTDIGITAL_LOCK_WAIT"])):
         raise LockBusy(f"Integration {run.integration_id} is still being synced by another worker.")
     try:
+        _close_abandoned(db, models, run)
         # From here on, a new request queues a follow-up run instead of joining this one.
         key = pending_key(run.integration_id)
         redis = redis_connection()
@@ -65,6 +66,22 @@ def run_sync(run_id: int, *, progress: Progress | None = None) -> Any:
     finally:
         lock.release()
     return run
+
+
+def _close_abandoned(db: Any, models: Any, run: Any) -> None:
+    """Runs left "running" by a worker that died (kill -9, lost machine) are failed now.
+
+    Holding the integration's lock proves that no other run of it is alive.
+    """
+    model = models.SyncRun
+    stale = db.session.execute(db.select(model).where(
+        model.integration_id == run.integration_id, model.id != run.id,
+        model.status == SyncStatus.running)).scalars().all()
+    for other in stale:
+        other.status, other.finished_at = SyncStatus.failed, utcnow()
+        other.message = "The worker running this sync stopped before it finished; a later run took over."
+    if stale:
+        db.session.commit()
 
 
 def _wait_for(lock: SyncLock, seconds: float) -> bool:

@@ -1,0 +1,66 @@
+"""A worker killed with SIGKILL in the middle of an export: its lock expires, the run is finished by
+RQ's retry or closed by a later run, and Dotdigital ends up with exactly the list (an upload sent
+twice is harmless: the import is an upsert)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from sqlalchemy import select
+
+from example_app.models import db
+from flask_dotdigital.models.enums import SyncStatus
+from flask_dotdigital.sync.scheduling import request_sync
+
+from ..exporting import M, book_members, connected_list, seed_contacts, settle, uploads
+from ..syncing import runs
+from ..workers import running_workers
+
+
+def wait_until(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out: {[(r.id, r.status, r.message) for r in runs()]}")
+
+
+def export_started():
+    db.session.expire_all()
+    return db.session.execute(select(M.SyncRun).where(
+        M.SyncRun.connector == "contact_export", M.SyncRun.status == SyncStatus.running)).first()
+
+
+def test_a_killed_worker_loses_nothing(app, sandbox):
+    seed_contacts(8_000)
+    integration, _, book = connected_list()
+    app.config["DOTDIGITAL_LOCK_TTL"] = 3
+    app.config["DOTDIGITAL_EXPORT_BATCH_SIZE"] = 1000  # several uploads, so the kill lands mid-export
+    request_sync(integration.id, trigger="test", connectors=["contact_export"])
+    with running_workers(app, DOTDIGITAL_LOCK_TTL=3, DOTDIGITAL_EXPORT_BATCH_SIZE=1000) as (worker,):
+        wait_until(export_started)
+        time.sleep(0.5)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, no goodbye
+        at_kill = len(uploads(sandbox))
+        time.sleep(2)
+        assert len(uploads(sandbox)) == at_kill < 8, "the export was cut off in the middle"
+    (dead,) = runs()
+    assert dead.status == SyncStatus.running  # nobody could say otherwise yet
+
+    request_sync(integration.id, trigger="test", connectors=["contact_export"])
+    with running_workers(app, DOTDIGITAL_LOCK_TTL=3, DOTDIGITAL_EXPORT_BATCH_SIZE=1000):
+        wait_until(lambda: len(runs()) == 2 and runs()[1].status in (SyncStatus.success, SyncStatus.failed),
+                   timeout=180)
+    first, second = runs()
+    assert second.status == SyncStatus.success, second.message
+    # Either RQ retried the dead job (the same run finished) or the later run closed it as abandoned.
+    assert first.status == SyncStatus.success or (
+        first.status == SyncStatus.failed and "stopped before it finished" in first.message), first.message
+    settle(integration.id, rounds=8)
+    members = book_members(sandbox, book.origin_id)
+    assert len(members) == 8_000
+    assert members["c7999@example.com"]["FIRSTNAME"] == "F7999"
