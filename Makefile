@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint chromium clean bench bench-quick
+.PHONY: demo test lint chromium clean bench bench-quick reliability
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ lint: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) demo-data instance .pytest_cache
+
+# Issue 8's suites: faults survived, bad input refused, every route guarded; prints a summary table.
+reliability: $(BIN)/.installed chromium
+	$(BIN)/python -m pytest tests/reliability tests/test_bad_input_parsers.py tests/test_security_routes.py \
+	  tests/test_key_rotation.py "tests/test_sync_import.py::test_faulty_api_ends_with_the_same_state" \
+	  "tests/test_sync_scheduling.py::test_the_hourly_cut_off_pauses_the_run_and_it_resumes"

@@ -152,3 +152,27 @@ def integration_form(token: str, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+# -- the reliability summary (``make reliability``) ------------------------------------------------
+
+RELIABILITY_STATS: dict[str, int] = {}
+
+
+@pytest.fixture
+def reliability_stats() -> dict[str, int]:
+    """Counters a reliability, bad-input or security test adds to; printed at the end of the run."""
+    return RELIABILITY_STATS
+
+
+def add_stat(name: str, value: int) -> None:
+    RELIABILITY_STATS[name] = RELIABILITY_STATS.get(name, 0) + value
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not RELIABILITY_STATS:
+        return
+    terminalreporter.section("reliability summary")
+    width = max(len(name) for name in RELIABILITY_STATS)
+    for name, value in RELIABILITY_STATS.items():
+        terminalreporter.write_line(f"{name.ljust(width)}  {value:>9,}")

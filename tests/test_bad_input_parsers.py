@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from types import SimpleNamespace
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,11 +23,21 @@ from flask_dotdigital.sync.connectors.data_fields import default_value
 from flask_dotdigital.sync.contacts_store import convert_contact
 from flask_dotdigital.sync.rows import as_bool, as_int, as_text, lower_email
 
+from .conftest import add_stat
+
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                                   max_size=4),
                     max_leaves=12)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = 150
+
+
+@pytest.fixture(autouse=True)
+def _count_inputs(request):
+    yield
+    if hasattr(request.node.function, "hypothesis"):
+        add_stat("inputs tried", EXAMPLES)
 
 
 def response(status: int, body: bytes, content_type: str = "application/json") -> requests.Response:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from example_app import dotdigital
 from example_app.models import db
 
+from .conftest import add_stat
 from .syncing import make_integration
 
 OURS = re.compile(r"^(dotdigital_[a-z_]+|dotdigital_sso)\.")
@@ -42,6 +43,7 @@ def test_the_walk_covers_every_screen(app):
 def test_anonymous_users_are_sent_to_log_in_everywhere(app):
     make_integration()
     client = app.test_client()
+    add_stat("routes checked", len(our_routes(app)))
     for url, methods in our_routes(app):
         for method in methods:
             response = client.open(url + ("?id=1" if "?" not in url else ""), method=method)

@@ -14,6 +14,7 @@ from example_app.models import db
 from flask_dotdigital.models.enums import SyncStatus
 from flask_dotdigital.sync.scheduling import request_sync
 
+from .conftest import add_stat
 from .syncing import (
     expected_memberships,
     local_memberships,
@@ -143,6 +144,9 @@ def test_faulty_api_ends_with_the_same_state(app, sandbox, generated):
     faulted = [c for c in sandbox.state()["calls"] if c["fault"]]
     sandbox.control(fault_rate=None)
     assert faulted, "the fault mode injected nothing"
+    add_stat("faults injected", len(faulted))
+    add_stat("faults recovered", len(faulted) if run.status == SyncStatus.success else 0)
+    add_stat("rows compared", len(generated["contacts"]))
     assert run.status == SyncStatus.success, run.message
     assert_matches_sandbox(generated)
 

@@ -54,10 +54,9 @@ def running_workers(app: Flask, count: int = 1, **env: Any) -> Iterator[list[sub
     names = [f"test-worker-{uuid.uuid4().hex[:8]}-{n}" for n in range(count)]
     # Logs go to a file, not a pipe: a pipe nobody reads fills up and stalls a busy worker.
     with tempfile.TemporaryFile("w+") as log:
-        # Own process groups: a test can SIGKILL a worker together with its work horse.
         processes = [subprocess.Popen(_command(app, "--with-scheduler", "--name", name), cwd=ROOT,
                                       env=worker_env(app, **env), stdout=log, stderr=subprocess.STDOUT,
-                                      text=True, start_new_session=True) for name in names]
+                                      text=True) for name in names]
         try:
             yield processes
         finally:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from example_app.models import db
 from flask_dotdigital.models.enums import SyncStatus
 
+from ..conftest import add_stat
 from ..exporting import M, book_members, connected_list, run_inline, seed_contacts, settle
 
 
@@ -32,7 +33,10 @@ def test_an_export_through_faults_ends_like_a_clean_one(app, sandbox):
     injected = sum(1 for call in sandbox.state()["calls"] if call["fault"])
     sandbox.control(fault_rate=None)
     assert injected >= 3 and outcomes[-1] == SyncStatus.success, (injected, outcomes)
+    add_stat("faults injected", injected)
+    add_stat("faults recovered", injected)
     settle(integration.id, rounds=8)
     members = book_members(sandbox, book.origin_id)
     assert sorted(members) == sorted(f"c{i}@example.com" for i in range(2_000))
     assert all(members[f"c{i}@example.com"]["FIRSTNAME"] == f"F{i}" for i in range(0, 2_000, 97))
+    add_stat("rows compared", len(members))
