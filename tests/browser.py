@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -28,6 +29,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 def chromium_available() -> bool:
     return shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists()
+
+
+#: Browser tests skip only on a machine without Chromium; CI (which installs it) always runs them.
+needs_chromium = pytest.mark.skipif(
+    not chromium_available() and not os.environ.get("CI"),
+    reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
+)
+
+
+def open_menu(page: Any, *names: str) -> None:
+    """Open nested admin menus by their visible names and click the last entry."""
+    navbar = page.locator("nav.navbar")
+    for name in names[:-1]:
+        navbar.locator("a.dropdown-toggle", has_text=name).first.click()
+    navbar.locator("a.dropdown-item", has_text=names[-1]).first.click()
 
 
 @contextmanager

@@ -4,17 +4,10 @@ Dotdigital's own refusals (a duplicate address book name, an over-long name)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from .browser import browser_page, chromium_available, live_server, log_in, screenshot
+from .browser import browser_page, live_server, log_in, needs_chromium, screenshot
 from .syncing import make_integration
 
-pytestmark = pytest.mark.skipif(
-    not chromium_available() and not os.environ.get("CI"),
-    reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
-)
+pytestmark = needs_chromium
 
 
 def test_marketing_list_address_book_data_field_and_mapping(app, sandbox):

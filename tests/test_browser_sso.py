@@ -9,24 +9,11 @@ docs/screenshots/email-studio*.png.
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from .browser import browser_page, chromium_available, live_server, log_in, screenshot
+from .browser import browser_page, live_server, log_in, needs_chromium, open_menu, screenshot
 from .syncing import make_integration
 
-pytestmark = pytest.mark.skipif(
-    not chromium_available() and not os.environ.get("CI"),
-    reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
-)
+pytestmark = needs_chromium
 
-
-def open_menu(page, *names):
-    navbar = page.locator("nav.navbar")
-    for name in names[:-1]:
-        navbar.locator("a.dropdown-toggle", has_text=name).first.click()
-    navbar.locator("a.dropdown-item", has_text=names[-1]).first.click()
 
 
 def signed_in_text(page):

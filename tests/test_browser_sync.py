@@ -3,19 +3,13 @@ Runs grid shows the run, and a campaign's statistics page shows its summary and 
 
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
-
-from .browser import browser_page, chromium_available, live_server, log_in, screenshot
+from .browser import browser_page, live_server, log_in, needs_chromium, screenshot
 from .syncing import make_integration
 from .workers import running_workers
 
-pytestmark = pytest.mark.skipif(
-    not chromium_available() and not os.environ.get("CI"),
-    reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
-)
+pytestmark = needs_chromium
 
 
 def test_schedule_sync_shows_progress_runs_and_campaign_statistics(app, sandbox):

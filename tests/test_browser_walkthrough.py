@@ -7,25 +7,11 @@ Marketing → dotdigital is in the menu. The screenshots land in docs/screenshot
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from .browser import browser_page, chromium_available, live_server, screenshot
+from .browser import browser_page, live_server, needs_chromium, open_menu, screenshot
 from .conftest import SANDBOX_PASSWORD, SANDBOX_USER
 
-pytestmark = pytest.mark.skipif(
-    not chromium_available() and not os.environ.get("CI"),
-    reason="Chromium is not installed (apt-get install -y chromium); CI always runs this test",
-)
+pytestmark = needs_chromium
 
-
-def open_menu(page, *names):
-    """Open nested admin menus by their visible names and click the last entry."""
-    navbar = page.locator("nav.navbar")
-    for name in names[:-1]:
-        navbar.locator("a.dropdown-toggle", has_text=name).first.click()
-    navbar.locator("a.dropdown-item", has_text=names[-1]).first.click()
 
 
 def test_admin_creates_a_dotdigital_integration_as_in_the_seed(app, sandbox):

@@ -6,7 +6,6 @@ Dotdigital is asked first every time, so each test checks both sides: the sandbo
 
 from __future__ import annotations
 
-import os
 import re
 from html import unescape
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from example_app.models import db
 from flask_dotdigital.admin.data_fields import EDIT_NOTE
 
-from .browser import browser_page, chromium_available, live_server, log_in
+from .browser import browser_page, live_server, log_in, needs_chromium
 from .conftest import csrf_token
 from .syncing import make_integration, models
 
@@ -340,8 +339,7 @@ def test_the_menu_entry_appears_once_an_integration_exists(app, admin_client):
 # -- in a browser ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not chromium_available() and not os.environ.get("CI"),
-                    reason="Chromium is not installed (apt-get install -y chromium)")
+@needs_chromium
 def test_the_default_value_input_follows_the_type_in_a_browser(app, sandbox, integration):
     with live_server(app) as base_url, browser_page() as page:
         log_in(page, base_url)

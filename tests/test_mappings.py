@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 
 import pytest
@@ -20,7 +19,7 @@ from flask_dotdigital.mappings import MappingRow, check_mapping, check_row
 from flask_dotdigital.sources import ContactSource
 from flask_dotdigital.sync.runner import run_sync
 
-from .browser import browser_page, chromium_available, live_server, log_in
+from .browser import browser_page, live_server, log_in, needs_chromium
 from .conftest import csrf_token
 from .syncing import make_integration
 
@@ -529,8 +528,7 @@ def test_default_mappings_do_not_send_anybody_again(integration, fields, members
 # -- the editor in a real browser ------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not chromium_available() and not os.environ.get("CI"),
-                    reason="Chromium is not installed (apt-get install -y chromium)")
+@needs_chromium
 def test_an_admin_builds_a_mapping_in_the_editor(app, integration, fields):
     with live_server(app) as base_url, browser_page() as page:
         log_in(page, base_url)
