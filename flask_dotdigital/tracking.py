@@ -14,22 +14,41 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_state
 
 from .sync.export.inbound import echo_guard
 
 CACHE_SECONDS = 5.0
 
 
+class _Watch:
+    """What one host class's writes can flag: the union of its tracked columns, then each target.
+
+    A target is ``(changed-set key, columns)``; the key is the source key, or ``source\\0relation``
+    for records that reach this class through a to-one relation.
+    """
+
+    __slots__ = ("columns", "targets")
+
+    def __init__(self) -> None:
+        self.columns: frozenset[str] = frozenset()
+        self.targets: list[tuple[str, frozenset[str]]] = []
+
+    def add(self, key: str, columns: set[str]) -> None:
+        self.targets.append((key, frozenset(columns)))
+        self.columns |= columns
+
+
 class ChangeTracker:
     def __init__(self, ext: Any) -> None:
         self.ext = ext
         self._loaded = -CACHE_SECONDS
-        #: model class → [(source, {column keys})] for the source's own columns
-        self._direct: dict[type, list[tuple[Any, set[str]]]] = {}
-        #: related model class → [(source, relation name, {column keys})]
-        self._related: dict[type, list[tuple[Any, str, set[str]]]] = {}
+        #: host model class → what a change to its columns flags
+        self._watch: dict[type, _Watch] = {}
+        #: changed-set key → the UPDATE that flags its members (built once, reused every flush)
+        self._flag: dict[str, Any] = {}
 
     def install(self, session: Any) -> None:
         event.listen(session, "before_flush", self._before_flush)
@@ -45,8 +64,7 @@ class ChangeTracker:
         mapping, config = models.DataFieldMapping, models.DataFieldMappingConfig
         rows = session.connection().execute(select(mapping.entity, config.entity_fields)
                                             .join(config, config.mapping_id == mapping.id)).all()
-        direct: dict[type, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        related: dict[type, dict[tuple[str, str], set[str]]] = defaultdict(lambda: defaultdict(set))
+        tracked: dict[type, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for entity, fields in rows:
             if entity not in self.ext.sources:
                 continue
@@ -54,50 +72,69 @@ class ChangeTracker:
             for path in (fields or "").split(","):
                 head, _, tail = path.partition(".")
                 if not tail:
-                    direct[source.model][source.key].add(head)
+                    tracked[source.model][source.key].add(head)
                 else:
                     target = inspect(source.model).relationships[head].mapper.class_
-                    related[target][(source.key, head)].add(tail)
-        self._direct = {m: [(self.ext.sources.get(k), cols) for k, cols in d.items()]
-                        for m, d in direct.items()}
-        self._related = {m: [(self.ext.sources.get(k), rel, cols) for (k, rel), cols in d.items()]
-                         for m, d in related.items()}
+                    tracked[target][f"{source.key}\0{head}"].add(tail)
+        watch: dict[type, _Watch] = {}
+        for model, targets in tracked.items():
+            watch[model] = _Watch()
+            for key, columns in targets.items():
+                watch[model].add(key, columns)
+        self._watch = watch
+        self._flag = {key: self._flag[key] if key in self._flag else self._flag_statement(key)
+                      for entry in watch.values() for key, _ in entry.targets}
         self._loaded = time.monotonic()
 
     def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
-        if echo_guard.get() or not session.dirty:
+        if echo_guard.get():
+            return
+        dirty = session.dirty
+        if not dirty:
             return
         self._refresh(session)
-        if not self._direct and not self._related:
+        if not self._watch:
             return
         changed: dict[str, set[Any]] = session.info.setdefault("dotdigital_changed", {})
-        for obj in session.dirty:
-            state = inspect(obj)
-            for source, columns in self._direct.get(type(obj), ()):
-                if _changed(state, columns):
-                    changed.setdefault(source.key, set()).add(state.identity[0])
-            for source, relation, columns in self._related.get(type(obj), ()):
-                if _changed(state, columns):
-                    changed.setdefault(f"{source.key}\0{relation}", set()).add(state.identity[0])
+        for obj in dirty:
+            watch = self._watch.get(type(obj))
+            if watch is None:
+                continue
+            state = instance_state(obj)
+            # committed_state holds the attributes set since the last flush: a cheap first sieve.
+            # An attribute set back to its loaded value is there too, so the few candidates are
+            # confirmed with their history, exactly as SQLAlchemy decides what to write.
+            touched = watch.columns.intersection(state.committed_state)
+            if not touched or state.identity is None:
+                continue
+            modified = {key for key in touched
+                        if state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()}
+            if not modified:
+                continue
+            for key, columns in watch.targets:
+                if not modified.isdisjoint(columns):
+                    changed.setdefault(key, set()).add(state.identity[0])
 
     def _after_flush(self, session: Session, flush_context: Any) -> None:
         changed = session.info.pop("dotdigital_changed", None)
         if not changed:
             return
-        member = self.ext.models.AddressBookContact
+        connection = session.connection()
         for key, ids in changed.items():
-            source_key, _, relation = key.partition("\0")
-            source = self.ext.sources.get(source_key)
-            if relation:  # records that reach the changed one through the relation
-                target = inspect(source.model).relationships[relation]
-                fk = next(iter(target.local_columns))
-                ids = select(source.id_column).where(fk.in_(ids)).scalar_subquery()
-            session.connection().execute(update(member).where(
-                member.marketing_list_item_class == source_key,
-                member.marketing_list_item_id.in_(ids), member.entity_updated.is_(False))
+            statement = self._flag[key] if key in self._flag else self._flag_statement(key)
+            connection.execute(statement, {"ids": list(ids)})
+
+    def _flag_statement(self, key: str) -> Any:
+        """``UPDATE members SET entity_updated`` for the host ids bound as ``ids``."""
+        member = self.ext.models.AddressBookContact
+        source_key, _, relation = key.partition("\0")
+        source = self.ext.sources.get(source_key)
+        ids: Any = bindparam("ids", expanding=True)
+        if relation:  # records that reach the changed one through the relation
+            target = inspect(source.model).relationships[relation]
+            fk = next(iter(target.local_columns))
+            ids = select(source.id_column).where(fk.in_(ids)).scalar_subquery()
+        return (update(member).where(member.marketing_list_item_class == source_key,
+                                     member.marketing_list_item_id.in_(ids),
+                                     member.entity_updated.is_(False))
                 .values(entity_updated=True))
-
-
-def _changed(state: Any, columns: set[str]) -> bool:
-    return state.identity is not None and any(
-        key in state.attrs and state.attrs[key].history.has_changes() for key in columns)
