@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_API_USAGE_WAIT": 900,
     #: Longest single wait in seconds, for backoff and for X-RateLimit-Reset alike.
     "DOTDIGITAL_API_MAX_WAIT": 60.0,
+    #: Share each account's per-minute call budget through Redis, so that workers wait for the reset
+    #: instead of each spending a 429 on it.
+    "DOTDIGITAL_API_SHARED_BUDGET": True,
     #: RQ queue the sync jobs go to.
     "DOTDIGITAL_QUEUE": "dotdigital",
     #: Redis URL for RQ. None means the host app passes a connection (or uses redis://localhost).
@@ -55,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_FORCE_SYNC_CRON": "0 1 * * *",
     #: Rows per CSV file uploaded to an address book (files also stop short of Dotdigital's 50 MB).
     "DOTDIGITAL_EXPORT_BATCH_SIZE": 10000,
+    #: Hours between checks of every member's values, catching host writes that bypass the ORM (0: never).
+    "DOTDIGITAL_EXPORT_RECHECK_HOURS": 24,
+    #: Contact imports one account may have running at once (Dotdigital refuses more; §2.2).
+    "DOTDIGITAL_MAX_ACTIVE_IMPORTS": 25,
+    #: Seconds an export waits inside a run for a free import slot before leaving the rest for later.
+    "DOTDIGITAL_IMPORT_SLOT_WAIT": 300,
     #: Admin menu category that holds the Integrations group.
     "DOTDIGITAL_SYSTEM_CATEGORY": "System",
     #: Admin menu category that holds the dotdigital group.

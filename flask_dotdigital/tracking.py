@@ -6,6 +6,11 @@ uses changed, ``after_flush`` flags the matching address-book members (``entity_
 UPDATE per source, in the host's own transaction. The set of tracked columns is read from the
 mappings at most every few seconds, so a host write costs a dictionary lookup, not a query.
 Writes made by the sync itself (two-way fields) run under the echo guard and are not tracked.
+
+ORM bulk UPDATEs (``session.execute(update(Contact).where(...).values(...))``) never reach the
+flush, so ``do_orm_execute`` flags their members before the statement runs, while its WHERE
+still selects the rows it is about to change. Raw SQL is invisible to all of this: the export's
+periodic recheck (``DOTDIGITAL_EXPORT_RECHECK_HOURS``) catches it.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ChangeTracker:
     def install(self, session: Any) -> None:
         event.listen(session, "before_flush", self._before_flush)
         event.listen(session, "after_flush", self._after_flush)
+        event.listen(session, "do_orm_execute", self._bulk_update)
 
     def invalidate(self) -> None:
         self._loaded = -CACHE_SECONDS
@@ -124,12 +130,38 @@ class ChangeTracker:
             statement = self._flag[key] if key in self._flag else self._flag_statement(key)
             connection.execute(statement, {"ids": list(ids)})
 
-    def _flag_statement(self, key: str) -> Any:
-        """``UPDATE members SET entity_updated`` for the host ids bound as ``ids``."""
+    def _bulk_update(self, execute_state: Any) -> None:
+        if not execute_state.is_update or echo_guard.get() or execute_state.bind_mapper is None:
+            return
+        session = execute_state.session
+        self._refresh(session)
+        model = execute_state.bind_mapper.class_
+        watch = self._watch.get(model)
+        if watch is None:
+            return
+        statement = execute_state.statement
+        params = execute_state.parameters
+        if isinstance(params, list) and params:  # bulk UPDATE by primary key: one dict per row
+            names = {name for row in params for name in row}
+            key = inspect(model).primary_key[0].key
+            ids: Any = [row[key] for row in params if key in row]
+        else:
+            names = {getattr(column, "key", column) for column in statement._values or ()}
+            pk = inspect(model).primary_key[0]
+            ids = select(pk) if statement.whereclause is None else select(pk).where(statement.whereclause)
+            ids = ids.scalar_subquery()
+        connection = session.connection()
+        for key, columns in watch.targets:
+            if not columns.isdisjoint(names):
+                connection.execute(self._flag_statement(key, ids))
+
+    def _flag_statement(self, key: str, ids: Any = None) -> Any:
+        """``UPDATE members SET entity_updated`` for the host ids bound as ``ids`` (or given)."""
         member = self.ext.models.AddressBookContact
         source_key, _, relation = key.partition("\0")
         source = self.ext.sources.get(source_key)
-        ids: Any = bindparam("ids", expanding=True)
+        if ids is None:
+            ids = bindparam("ids", expanding=True)
         if relation:  # records that reach the changed one through the relation
             target = inspect(source.model).relationships[relation]
             fk = next(iter(target.local_columns))

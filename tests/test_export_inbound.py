@@ -172,8 +172,15 @@ def test_virtual_fields_are_exported_and_the_force_sync_follows_its_policy(app, 
     assert force_sync() == 0 and flagged() == 0
     app.config["DOTDIGITAL_FORCE_SYNC"] = "VirtualOnly"
     assert force_sync() == 4 and flagged() == 4
-    # A computed value can change without any column changing: flagged members are sent again once.
+    # A computed value can change without any column changing: flagged members are recomputed,
+    # and only a value that differs from what was sent goes out.
     before = len(sandbox.state()["calls"])
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
-    assert len(uploads(sandbox, before)) == 1  # flagged rows are re-sent once
-    assert flagged() == 0
+    assert uploads(sandbox, before) == [] and flagged() == 0
+    settle(integration.id)
+    # "Always" sends every member again, overwriting what was edited in Dotdigital.
+    app.config["DOTDIGITAL_FORCE_SYNC"] = "Always"
+    assert force_sync() == 4 and flagged() == 4
+    before = len(sandbox.state()["calls"])
+    assert run_inline(integration.id, "contact_export").status == SyncStatus.success
+    assert len(uploads(sandbox, before)) == 1 and flagged() == 0

@@ -23,6 +23,8 @@ class AddressBookMixin(OriginAware, Timestamps):
     #: start time of the last contact import that finished; the next one asks modified-since it
     last_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when every member was last flagged for a values check (DOTDIGITAL_EXPORT_RECHECK_HOURS)
+    members_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sync_status: Mapped[ImportStatus | None] = enum_column(ImportStatus)
     #: the marketing list this book serves; a book serves at most one list (Oro's 1:1 link)
     marketing_list_id: Mapped[int | None] = mapped_column(
@@ -84,7 +86,12 @@ class AddressBookContactMixin(IntegrationOwned):
         return (UniqueConstraint("address_book_id", "contact_id", name="dotdigital_ab_contact_unq"),
                 Index("dotdigital_ab_contact_status_idx", "address_book_id", "status"),
                 Index("dotdigital_ab_contact_item_idx", "marketing_list_item_class",
-                      "marketing_list_item_id"))
+                      "marketing_list_item_id"),
+                # The export's new-member anti-join looks a list member up in one book.
+                Index("dotdigital_ab_contact_link_idx", "address_book_id", "marketing_list_item_class",
+                      "marketing_list_item_id"),
+                # ...and the few rows change tracking flagged, without reading the others.
+                Index("dotdigital_ab_contact_flag_idx", "address_book_id", "entity_updated"))
 
     @declared_attr
     def address_book(cls) -> Mapped[Any]:

@@ -2,7 +2,9 @@
 
 Change tracking sees stored columns change, but not a *virtual* field: a value the host computes in
 Python (registered with ``register_entity(..., virtual={...})``). The force sync marks the members
-of such sources for re-export once a day; the export then sends only those whose values differ.
+of such sources once a day; the export recomputes their values and sends only those that differ.
+"Always" flags every mapped source and forgets what was sent, so every member goes out again and
+Dotdigital's copy is overwritten with the host's, even where it was edited there.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def force_sync() -> int:
     for integration_id, entity in targets:
         result = ext.db.session.execute(update(member).where(
             member.integration_id == integration_id, member.marketing_list_item_class == entity,
-            member.entity_updated.is_(False)).values(entity_updated=True))
+            member.entity_updated.is_(False)).values(
+            entity_updated=True, **({"exported_hash": None} if policy == "Always" else {})))
         flagged += result.rowcount or 0
     ext.db.session.commit()
     return flagged

@@ -65,3 +65,10 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
         return list(session.execute(stmt, list(rows)))
     session.execute(stmt, list(rows))
     return []
+
+
+def insert_missing(session: Session, table: Table, names: Sequence[str], rows: Any,
+                   keys: Sequence[str]) -> None:
+    """INSERT ... SELECT ``rows`` ON CONFLICT DO NOTHING: the database copies, Python never sees a row."""
+    stmt = _insert_for(session)(table).from_select(list(names), rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=list(keys)))

@@ -45,8 +45,8 @@ def run(ctx: SyncContext) -> None:
         fields, priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
         two_way(ctx, book, source, fields, priority, priorities(ctx))
         create_entities(ctx, book, source, fields)
-        members = sync_members(ctx, book, marketing_list, source, fields)
-        remove_departed(ctx, book, source.key, members)
+        remove_departed(ctx, book, marketing_list, source)
+        sync_members(ctx, book, marketing_list, source, fields)
         mark_unsubscribed(ctx, book, marketing_list)
         if book_is_busy(ctx, book):
             ctx.progress(f"{book.name}: waiting for the previous import")

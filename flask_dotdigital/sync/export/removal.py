@@ -5,30 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 
 from ...api.address_books import remove_contacts
 from ...errors import ApiError
+from ...marketing_lists import members_query
 from ...models.enums import ACTIVE_STATUSES
+from ...models.types import UTCDateTime, utcnow
 from ..context import SyncContext
-from ..upsert import upsert
+from ..upsert import insert_missing
 
 BATCH = 1000
 
 
-def remove_departed(ctx: SyncContext, book: Any, source_key: str, member_ids: set[int]) -> None:
+def remove_departed(ctx: SyncContext, book: Any, marketing_list: Any, source: Any) -> None:
     """POST address-books/{id}/contacts/delete for members no longer in the list.
 
-    Never the DELETE that empties the whole book (§6 item 9): ids are always listed, and an empty
-    batch is never sent.
+    The departed are found in SQL, by the anti-join of the book's rows against the list's current
+    definition: a record that left the list, was deleted, or whose email changed (its old address
+    leaves, the new one is a new member). Never the DELETE that empties the whole book (§6 item 9):
+    ids are always listed, and an empty batch is never sent.
     """
     member, contact = ctx.models.AddressBookContact, ctx.models.Contact
-    rows = ctx.session.execute(select(member.id, member.marketing_list_item_id, contact.origin_id)
+    listed = members_query(marketing_list, source, ctx.models).where(
+        source.id_column == member.marketing_list_item_id)
+    still_listed = listed.where(listed.selected_columns.email == contact.email)
+    gone = ctx.session.execute(select(member.id, contact.origin_id)
                                .join(contact, member.contact_id == contact.id).where(
-        member.address_book_id == book.id, member.marketing_list_item_class == source_key,
+        member.address_book_id == book.id, member.marketing_list_item_class == source.key,
         member.marketing_list_item_id.is_not(None), member.status.in_(ACTIVE_STATUSES),
-        member.new_entity.is_(False))).all()
-    gone = [r for r in rows if r.marketing_list_item_id not in member_ids]
+        member.new_entity.is_(False), ~still_listed.exists())).all()
     confirmed = [r for r in gone if r.origin_id is not None]
     for start in range(0, len(confirmed), BATCH):
         batch = confirmed[start:start + BATCH]
@@ -44,18 +50,17 @@ def remove_departed(ctx: SyncContext, book: Any, source_key: str, member_ids: se
         ctx.commit()
     # Never confirmed by Dotdigital (no id yet): nothing to remove there, only here.
     unconfirmed = [r.id for r in gone if r.origin_id is None]
-    if unconfirmed:
-        ctx.session.execute(delete(member).where(member.id.in_(unconfirmed)))
-        ctx.commit()
+    for start in range(0, len(unconfirmed), BATCH):
+        ctx.session.execute(delete(member).where(member.id.in_(unconfirmed[start:start + BATCH])))
+    ctx.commit()
 
 
 def mark_unsubscribed(ctx: SyncContext, book: Any, marketing_list: Any) -> None:
-    member = ctx.models.AddressBookContact
-    entity_ids = ctx.session.execute(select(member.marketing_list_item_id).where(
-        member.address_book_id == book.id, member.marketing_list_item_id.is_not(None),
-        member.status.is_not(None), member.status.not_in(ACTIVE_STATUSES))).scalars().all()
-    rows = [{"marketing_list_id": marketing_list.id, "entity_id": i} for i in set(entity_ids)]
-    for start in range(0, len(rows), BATCH):
-        upsert(ctx.session, ctx.models.UnsubscribedItem.__table__, rows[start:start + BATCH],
-               ["marketing_list_id", "entity_id"], update=[])
+    member, item = ctx.models.AddressBookContact, ctx.models.UnsubscribedItem
+    insert_missing(ctx.session, item.__table__, ["marketing_list_id", "entity_id", "created_at"],
+                   select(literal(marketing_list.id), member.marketing_list_item_id, literal(utcnow(),
+                          UTCDateTime)).where(
+                       member.address_book_id == book.id, member.marketing_list_item_id.is_not(None),
+                       member.status.is_not(None), member.status.not_in(ACTIVE_STATUSES)).distinct(),
+                   ["marketing_list_id", "entity_id"])
     ctx.commit()

@@ -31,7 +31,7 @@ def poll_exports(ctx: SyncContext) -> None:
         export.integration_id == ctx.integration_id, export.status == ImportStatus.NotFinished)
         .order_by(export.id)).scalars().all()
     for item in pending:
-        _poll(ctx, item)
+        poll_one(ctx, item)
         ctx.commit()
     unprocessed = ctx.session.execute(select(export).where(
         export.integration_id == ctx.integration_id, export.faults_processed.is_(False),
@@ -43,7 +43,8 @@ def poll_exports(ctx: SyncContext) -> None:
     ctx.commit()
 
 
-def _poll(ctx: SyncContext, item: Any) -> None:
+def poll_one(ctx: SyncContext, item: Any) -> None:
+    """One status poll of a running import; it ends after too many failed or unfinished polls."""
     ctx.counts.read += 1
     try:
         status = coerce(ImportStatus, import_status(ctx.client, item.import_id))

@@ -19,6 +19,7 @@ from ...api.imports import upload_contacts
 from ...errors import ApiError
 from ...models.enums import ImportStatus
 from ..context import SyncContext
+from .slots import TOO_MANY_IMPORTS, ImportSlots
 from .values import MappedField
 
 #: Dotdigital's limit is 50 MB per file; keep a margin for the multipart envelope.
@@ -85,14 +86,28 @@ def _new_file(header: list[str]) -> tuple[io.StringIO, Any, list[Any]]:
 
 
 def upload_book(ctx: SyncContext, book: Any, fields: Sequence[MappedField]) -> int:
-    """Upload every scheduled row of ``book``; return how many files went out."""
+    """Upload the scheduled members of ``book``; return how many files went out.
+
+    Dotdigital runs at most ``DOTDIGITAL_MAX_ACTIVE_IMPORTS`` imports per account at once and refuses
+    the next upload with ERROR_IMPORT_TOOMANYACTIVEIMPORTS. So before each file the export waits for
+    a free slot (polling the oldest running import), for at most ``DOTDIGITAL_IMPORT_SLOT_WAIT``
+    seconds. What does not fit stays scheduled for the next run: a big list is never a failed run.
+    """
     member = ctx.models.AddressBookContact
+    slots = ImportSlots(ctx)
     sent = 0
     for number, (data, rows) in enumerate(files(ctx, book, fields), start=1):
+        if not slots.wait():
+            ctx.progress(f"{book.name}: all import slots busy; {slots.left(book)} rows go with the next run")
+            break
         try:
             answer = upload_contacts(ctx.client, book.origin_id, data,
                                      filename=f"book-{book.origin_id}-{number}.csv")
         except ApiError as err:
+            if err.code == TOO_MANY_IMPORTS:
+                ctx.progress(f"{book.name}: Dotdigital has no free import slot; "
+                             f"{slots.left(book)} rows go with the next run")
+                break
             ctx.counts.errors += len(rows)
             ctx.progress(f"{book.name}: upload failed, {len(rows)} rows stay scheduled ({err.message})")
             raise
@@ -101,10 +116,13 @@ def upload_book(ctx: SyncContext, book: Any, fields: Sequence[MappedField]) -> i
             integration_id=ctx.integration_id, address_book_id=book.id, import_id=import_id,
             status=ImportStatus(answer.get("status") or "NotFinished") if answer.get("status") in
             ImportStatus.__members__ else ImportStatus.NotFinished, rows=len(rows)))
-        # One UPDATE per hash: rows of one file share no hash, so update by id with executemany.
-        ctx.session.execute(update(member), [
-            {"id": r.id, "scheduled_for_export": False, "export_id": import_id,
-             "exported_hash": r.pending_hash, "entity_updated": False} for r in rows])
+        # The file holds every scheduled row of the book between its first and last id (they were
+        # read in id order, and only this run, under the integration's lock, schedules rows), so
+        # one set-based UPDATE records the upload instead of one parameter set per row.
+        ctx.session.execute(update(member).where(
+            member.address_book_id == book.id, member.scheduled_for_export.is_(True),
+            member.id.between(rows[0].id, rows[-1].id)).values(
+            scheduled_for_export=False, export_id=import_id, exported_hash=member.pending_hash))
         ctx.commit()
         ctx.counts.read += len(rows)
         sent += 1
