@@ -2,7 +2,9 @@
 
 Each connector gets its own SyncRun row under the run's row, with counts and the error message.
 A connector's cursor moves only when it succeeds, so a failed one repeats its window next time.
-A 401 ends the whole run: every later call would fail the same way.
+A 401 ends the whole run: every later call would fail the same way. So does losing Redis (or the
+lock kept there): without the lock another worker may start the same integration, so the run is
+recorded failed, naming the cause, and the next run does the work again from the stored cursors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from redis.exceptions import RedisError
+from rq.job import Job
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..connection import client_for
@@ -23,7 +27,7 @@ from ..models.types import utcnow
 from ..redis_conn import redis_connection
 from .connectors import CONNECTORS, LABELS
 from .context import SyncContext
-from .lock import SyncLock
+from .lock import LockLost, SyncLock
 from .scheduling import pending_key, pending_run
 from .upsert import upsert
 
@@ -34,6 +38,10 @@ Progress = Callable[[dict[str, Any]], None]
 
 class LockBusy(DotDigitalError):
     """Another worker is syncing this integration; RQ retries the job later."""
+
+
+class DatabaseFailed(DotDigitalError):
+    """A connector's database work failed (connection lost, file locked); its cursor stays put."""
 
 
 class SyncPaused(DotDigitalError):
@@ -62,24 +70,43 @@ def run_sync(run_id: int, *, progress: Progress | None = None) -> Any:
         redis = redis_connection()
         if pending_run(redis.get(key)) == run.id:
             redis.delete(key)
-        _run_connectors(db, models, run, progress or (lambda info: None))
+        _run_connectors(db, models, run, _guarded(lock, progress or (lambda info: None)))
     finally:
         lock.release()
     return run
 
 
+def _guarded(lock: SyncLock, progress: Progress) -> Progress:
+    """Progress reports double as checkpoints: a run whose lock was lost stops at the next one."""
+
+    def report(info: dict[str, Any]) -> None:
+        lock.check()
+        progress(info)
+
+    return report
+
+
 def _close_abandoned(db: Any, models: Any, run: Any) -> None:
-    """Runs left "running" by a worker that died (kill -9, lost machine) are failed now.
+    """Runs left "running" by a worker that died (kill -9, lost machine) are failed now, and so are
+    runs left "queued" whose RQ job no longer exists (Redis restarted without its data).
 
     Holding the integration's lock proves that no other run of it is alive.
     """
     model = models.SyncRun
-    stale = db.session.execute(db.select(model).where(
+    others = db.session.execute(db.select(model).where(
         model.integration_id == run.integration_id, model.id != run.id,
-        model.status == SyncStatus.running)).scalars().all()
-    for other in stale:
+        model.status.in_((SyncStatus.running, SyncStatus.queued)))).scalars().all()
+    redis = redis_connection()
+    stale = []
+    for other in others:
+        if other.status == SyncStatus.running:
+            other.message = "The worker running this sync stopped before it finished; a later run took over."
+        elif other.job_id and not Job.exists(other.job_id, connection=redis):
+            other.message = "This sync's job was lost from Redis before it ran; a later run took over."
+        else:
+            continue  # still waiting for its job (or for the limit to lift), or being requested now
         other.status, other.finished_at = SyncStatus.failed, utcnow()
-        other.message = "The worker running this sync stopped before it finished; a later run took over."
+        stale.append(other)
     if stale:
         db.session.commit()
 
@@ -112,15 +139,14 @@ def _run_connectors(db: Any, models: Any, run: Any, progress: Progress) -> None:
         ctx = SyncContext(db=db, models=models, integration=integration, client=client,
                           started_at=step.started_at, connector=name)
         ctx.progress = _reporter(progress, ctx, index, len(names))
-        ctx.progress("starting")
         error = _run_one(ctx, CONNECTORS[name])
         _record(db, step, ctx, error)
         if isinstance(error, RateLimited):
             _pause(db, run, error)
         if error is not None:
             failures.append(f"{LABELS[name]}: {error}")
-            if isinstance(error, AuthError | ConfigError):
-                break  # every later call would fail the same way
+            if isinstance(error, AuthError | ConfigError | LockLost):
+                break  # every later call would fail the same way, or the run is no longer alone
     if client.endpoint and client.endpoint != integration.api_endpoint:
         integration.api_endpoint = client.endpoint  # discovery ran during this sync
     _finish(db, run, SyncStatus.failed if failures else SyncStatus.success,
@@ -140,17 +166,33 @@ def _pause(db: Any, run: Any, error: RateLimited) -> None:
 
 def _run_one(ctx: SyncContext, connector: Any) -> Exception | None:
     try:
+        ctx.progress("starting")
         connector.run(ctx)
         _store_cursors(ctx)
         if hasattr(connector, "after_success"):
             connector.after_success(ctx)
         ctx.commit()
-    except (ApiError, ConfigError, SQLAlchemyError) as err:
+    except (ApiError, ConfigError, SQLAlchemyError, LockLost, RedisError) as err:
         ctx.session.rollback()
+        error = _recordable(err)
         log.warning("Dotdigital %s sync of integration %s failed: %s", ctx.connector,
-                    ctx.integration_id, err)
-        return err
+                    ctx.integration_id, error)
+        return error
     return None
+
+
+def _recordable(err: Exception) -> Exception:
+    """The error as a run records it: infrastructure failures say what went away, in a line."""
+    if isinstance(err, RedisError):
+        # Progress and the lock live in Redis; without it the run cannot stay the only one.
+        return LockLost(f"The sync stopped: Redis became unreachable ({err}).")
+    if isinstance(err, SQLAlchemyError):
+        # SQLAlchemy appends the statement and its parameters (contacts' emails) to its message;
+        # the driver's first line says what happened (a lost connection, a locked file).
+        cause = getattr(err, "orig", None) or err
+        first = (str(cause).strip().splitlines() or [""])[0]
+        return DatabaseFailed(f"The database failed ({type(cause).__name__}: {first})")
+    return err
 
 
 def _store_cursors(ctx: SyncContext) -> None:
