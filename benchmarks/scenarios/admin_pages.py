@@ -7,6 +7,7 @@ admin, once to warm up and then five times, keeping the best.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,29 +27,33 @@ SENT = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
-    many = _grid_times(bench, sizes.admin_many, profile)
-    few = _grid_times(bench, sizes.admin_few, lambda name: profile("-"))
+    many, many_tabs = _grid_times(bench, sizes.admin_many, profile)
+    few, few_tabs = _grid_times(bench, sizes.admin_few, lambda name: profile("-"))
     label = f"{sizes.admin_many:,} vs {sizes.admin_few:,}"
     return [ratio_row(f"7 admin {name} list", label, many[name], few[name], 3.0, notes=[
-        f"GET {PAGES[name]} (first page of 50, newest first), best of 5 after one warm-up"])
+        f"GET {PAGES[name]} (first page of 50, newest first), best of 5 after one warm-up; the "
+        f"pages' List tabs read {many_tabs[name]!r} and {few_tabs[name]!r}"])
         for name in PAGES]
 
 
-def _grid_times(bench: Bench, rows: int, profile: Any) -> dict[str, float]:
+def _grid_times(bench: Bench, rows: int, profile: Any) -> tuple[dict[str, float], dict[str, str]]:
+    """Each grid's best time, and what its List tab says about the row count."""
     app = bench.app(f"admin-{rows}")
     with app.app_context():
         integration = make_integration()
         _seed(integration.id, rows)
         client = admin_login(app)
-        times = {}
+        times, tabs = {}, {}
         for name, url in PAGES.items():
             answer = client.get(url)
             if answer.status_code != 200 or "@example.com" not in answer.text:
                 raise RuntimeError(f"{url} answered {answer.status_code} without rows")
+            tab = re.search(r"List \([^)]*\)", answer.text)
+            tabs[name] = tab.group(0) if tab else "List"
             with profile("admin"):
                 times[name] = best_of(5, lambda url=url: client.get(url))
         db.session.remove()
-    return times
+    return times, tabs
 
 
 def _seed(integration_id: int, count: int) -> None:
