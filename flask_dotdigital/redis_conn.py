@@ -17,6 +17,15 @@ def redis_connection() -> Redis:
     return state.redis
 
 
+def configured_redis() -> Redis | None:
+    """The app's Redis if it has one (``DOTDIGITAL_REDIS_URL`` set, or a connection already made or
+    passed in); None instead of falling back to localhost, for code that can do without Redis."""
+    state = current_app.extensions["dotdigital"]
+    if state.redis is None and not current_app.config["DOTDIGITAL_REDIS_URL"]:
+        return None
+    return redis_connection()
+
+
 def sync_queue() -> Queue:
     return Queue(current_app.config["DOTDIGITAL_QUEUE"], connection=redis_connection())
 
@@ -27,4 +36,4 @@ def app_factory_spec() -> str:
     return spec or f"{current_app.import_name}:create_app"
 
 
-__all__: list[Any] = ["app_factory_spec", "redis_connection", "sync_queue"]
+__all__: list[Any] = ["app_factory_spec", "configured_redis", "redis_connection", "sync_queue"]

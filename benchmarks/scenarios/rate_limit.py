@@ -5,8 +5,10 @@ First the same two syncs run with no limit, which gives the calls they need (T) 
 time. The limit is then set to T/3 calls per window and the syncs run again. The theoretical
 minimum is ``(windows - 1) * window`` plus the free time of the calls left for the last window.
 Only the first 429 of each window is allowed; anything more means the workers do not share what
-they learned about the budget. The full mode uses the real 60 s window; the quick and smoke modes
-shrink the sandbox's window (its ``MINUTE``) so that they stay short.
+they learned about the budget. Both integrations use the same API user, so the two workers share
+one account's budget in Redis (flask_dotdigital.api.budget). The full mode uses the real 60 s
+window; the quick and smoke modes shrink the sandbox's window (its ``MINUTE``) so that they stay
+short.
 """
 
 from __future__ import annotations
@@ -81,5 +83,5 @@ def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
                     f"in {free:.1f} s ({dict(Counter(str(r.status) for r in free_runs))})",
                     f"limited: {refused} answers were 429 over {windows} windows (allowed: "
                     f"{windows - 1}); run outcomes {dict(outcomes)}",
-                    "the client keeps no shared budget (nothing in Redis; it reads X-RateLimit-Reset from "
-                    "a 429 only), so every worker that reaches an exhausted window spends its own 429"])]
+                    "the workers share the account's budget in Redis: a 429's reset blocks both, later "
+                    "windows are counted down and their end found by one probe call"])]

@@ -27,6 +27,7 @@ from ..errors import (
     TransportError,
     WrongRegion,
 )
+from .budget import RateBudget, Verdict, window_info
 from .urls import checked_url
 
 log = logging.getLogger("flask_dotdigital.api")
@@ -36,6 +37,8 @@ USER_AGENT = "flask-dotdigital"
 _CODE_RE = re.compile(r"ERROR_[A-Z0-9_]+")
 #: Retrying these cannot apply a change twice (§6 item 10: only upserts are safe after a timeout).
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Seconds between looks at the shared budget while another worker's probe call is out.
+_PROBE_POLL = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class ClientSettings:
     backoff: float = 1.0
     max_wait: float = 60.0
     allow_insecure_hosts: bool = False
+    usage_wait: float = 900.0
 
 
 def error_from_response(response: requests.Response) -> ApiError:
@@ -103,6 +107,7 @@ class Client:
         endpoint: str | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget: RateBudget | None = None,
     ) -> None:
         self.settings = settings or ClientSettings()
         self.session = session or requests.Session()
@@ -110,6 +115,8 @@ class Client:
         self.session.verify = True  # TLS verification is never switched off (Oro's defect, §6).
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._sleep = sleep
+        #: The account's call budget shared with other workers; None calls without one.
+        self.budget = budget
         self.endpoint = self._checked_endpoint(endpoint) if endpoint else None
 
     def __repr__(self) -> str:
@@ -152,11 +159,14 @@ class Client:
         method = method.upper()
         idempotent = method in _IDEMPOTENT
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
+            probe, waited = self._admit(waited)
             try:
                 response = self.session.request(method, url, timeout=timeout, **kwargs)
             except requests.RequestException as err:
+                if probe and self.budget is not None:
+                    self.budget.release_probe()
                 failure: ApiError = TransportError(_describe_transport(err, url))
                 if attempt >= self.settings.max_retries or not _retriable_transport(err, idempotent):
                     raise failure from err
@@ -164,14 +174,69 @@ class Client:
                 attempt += 1
                 continue
             log.debug("%s %s -> %s", method, _path_of(url), response.status_code)
-            if response.ok:
+            refusal = None if response.ok else error_from_response(response)
+            shared = self._note(response, refusal, probe)
+            if refusal is None:
                 return _parse_success(response)
-            failure = error_from_response(response)
+            failure = refusal
             if attempt >= self.settings.max_retries or not _retriable_status(response, idempotent,
                                                                               failure):
                 raise failure
-            self._wait(attempt, failure, method, url)
+            if not shared:  # with the budget holding the reset, _admit does the waiting
+                self._wait(attempt, failure, method, url)
             attempt += 1
+
+    # -- the shared budget -----------------------------------------------------------------
+
+    def _admit(self, waited: float) -> tuple[bool, float]:
+        """Take a call from the shared budget, sleeping while the account's window is spent.
+
+        Returns whether this call is the window's probe, and the seconds waited so far in this
+        request. A wait longer than ``max_wait`` (or more waiting in all than the retries would
+        allow) is not slept here: it raises :class:`RateLimited` with the moment to come back, and
+        the sync runner pauses the run until then, as it does for a 429 it could not wait out.
+        """
+        if self.budget is None:
+            return False, waited
+        patience = self.settings.max_wait * max(1, self.settings.max_retries)
+        while True:
+            verdict = self.budget.reserve()
+            if verdict.go:
+                return verdict.probe, waited
+            delay = max(0.0, verdict.until - time.time())
+            if verdict.poll:
+                delay = min(delay, _PROBE_POLL)
+            else:
+                # The reset is a whole second on Dotdigital's clock; a little past it, spread out a
+                # bit so that the waiting workers do not all reserve in the same millisecond.
+                delay += random.uniform(0.05, 0.2)
+            if delay > self.settings.max_wait or waited + delay > patience:
+                raise _limit_error(verdict)
+            if not verdict.poll:
+                log.info("Dotdigital's call budget for this account is spent; waiting %.1fs", delay)
+            self._sleep(delay)
+            waited += delay
+
+    def _note(self, response: requests.Response, failure: ApiError | None, probe: bool) -> bool:
+        """Tell the shared budget what this answer says; True when it now blocks until a reset."""
+        if self.budget is None:
+            return False
+        self.budget.timed(response.elapsed.total_seconds())
+        if isinstance(failure, ApiUsageExceeded):
+            # The flat scheme's cut-off (§2.1) carries no reset: block the other workers for as long
+            # as the runner pauses this one, instead of letting each spend a call to find out.
+            return self.budget.refused(time.time() + self.settings.usage_wait, code=failure.code)
+        info = window_info(response.headers)
+        if response.status_code == 429 and info.reset is not None:
+            return self.budget.refused(info.reset, limit=info.limit)
+        if response.status_code == 429 or response.status_code >= 500:
+            # No reset to share, or an answer that says nothing about the window: another worker
+            # may try the probe.
+            if probe:
+                self.budget.release_probe()
+            return False
+        self.budget.answered(info, probe=probe)
+        return False
 
     def _wait(self, attempt: int, failure: ApiError, method: str, url: str) -> None:
         if isinstance(failure, RateLimited) and failure.retry_at:
@@ -183,6 +248,15 @@ class Client:
         log.warning("Dotdigital %s %s failed (%s); retry %d in %.1fs", method, _path_of(url),
                     failure.status or failure.message, attempt + 1, delay)
         self._sleep(delay)
+
+
+def _limit_error(verdict: Verdict) -> RateLimited:
+    when = time.strftime("%H:%M:%S UTC", time.gmtime(verdict.until))
+    if verdict.code == "ERROR_APIUSAGE_EXCEEDED":
+        return ApiUsageExceeded(f"the account is capped until {when}: another call was answered "
+                                "ERROR_APIUSAGE_EXCEEDED", code=verdict.code, retry_at=verdict.until)
+    return RateLimited(f"the account's API calls are spent until {when}, as Dotdigital's rate-limit "
+                       "headers said", retry_at=verdict.until)
 
 
 def _parse_success(response: requests.Response) -> Any:
