@@ -8,6 +8,12 @@ effective value. The README's configuration table repeats the ``#:`` comments he
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from .api.urls import checked_url, is_loopback
+from .errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     #: Where region discovery starts (GET /v2/account-info); every account answers there (§1.3).
@@ -16,7 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "DOTDIGITAL_OAUTH_DEFAULT_DOMAIN": "https://r1-app.dotdigital.com/",
     #: URL prefix of the single sign-on blueprint; Dotdigital calls back to ``<prefix>/oauth/callback``.
     "DOTDIGITAL_SSO_URL_PREFIX": "/dotdigital",
-    #: Accept plain-http URLs for loopback hosts (127.0.0.0/8, ::1, localhost). For the sandbox only.
+    #: Accept plain-http URLs for loopback hosts (127.0.0.0/8, ::1, localhost). For the sandbox only:
+    #: ``init_app`` refuses it in production mode (see :func:`production_mode`).
     "DOTDIGITAL_ALLOW_INSECURE_HOSTS": False,
     #: Fernet keys (urlsafe base64, newest first) that encrypt secrets at rest. None derives one key
     #: from SECRET_KEY. Put a new key first to rotate; older keys stay readable.
@@ -75,3 +82,38 @@ def apply_defaults(config: dict[str, Any]) -> None:
     """Fill every missing ``DOTDIGITAL_*`` key with its default."""
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+
+
+def production_mode(app: Flask) -> bool:
+    """Whether ``app`` may be talking to the real Dotdigital.
+
+    Not when Flask runs in debug or testing mode, and not when region discovery starts on a loopback
+    host: such an app talks to a local emulator (the sandbox), which is what the demo, the test
+    suite's RQ workers and the benchmarks do, none of them in debug or testing mode. Everything else
+    is production. The discovery URL decides because it is the one host every API call starts from:
+    an app that can reach Dotdigital at all has a non-loopback one.
+    """
+    if app.debug or app.testing:
+        return False
+    try:
+        host = urlsplit(str(app.config["DOTDIGITAL_API_BASE_URL"]).strip()).hostname or ""
+    except ValueError:
+        return True
+    return not is_loopback(host)
+
+
+def check_production_settings(app: Flask) -> None:
+    """In production mode: no plain-http hosts, and https for the configured Dotdigital URLs.
+
+    TLS verification needs no check here: no setting turns it off (the API client and the single
+    sign-on client both set ``verify = True`` on their sessions).
+    """
+    if not production_mode(app):
+        return
+    if bool(app.config["DOTDIGITAL_ALLOW_INSECURE_HOSTS"]):
+        raise ConfigError(
+            "DOTDIGITAL_ALLOW_INSECURE_HOSTS is set, but this app is in production mode (not debug or "
+            "testing, and DOTDIGITAL_API_BASE_URL is not a loopback host). Plain http is for the local "
+            "sandbox only: remove DOTDIGITAL_ALLOW_INSECURE_HOSTS.")
+    for key in ("DOTDIGITAL_API_BASE_URL", "DOTDIGITAL_OAUTH_DEFAULT_DOMAIN"):
+        checked_url(str(app.config[key]), what=key)  # InsecureEndpoint is a ConfigError

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from .config import apply_defaults
+from .config import apply_defaults, check_production_settings
 from .crypto import KeyRing
 from .errors import ConfigError
 from .integration_types import DOTDIGITAL, IntegrationTypes
@@ -122,6 +122,7 @@ class DotDigital:
                 "flask-dotdigital is already initialised on this app. Call init_app once per app "
                 "(create one DotDigital and call init_app(app) inside your app factory).")
         apply_defaults(app.config)
+        check_production_settings(app)
         admin = admin if admin is not None else self.admin
         state = State(ext=self, keyring=KeyRing.from_config(app.config), admin=admin)
         app.extensions["dotdigital"] = state

@@ -166,6 +166,9 @@ def _client(integration: Any, **options: Any) -> OAuth2Session:
                            token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
                            **options)
     client.verify = True  # never switched off (Oro's defect, §6)
+    # The token endpoint answers directly; a redirect could send the code or the secret, or just
+    # our request, to a host that checked_url never saw. requests raises TooManyRedirects instead.
+    client.max_redirects = 0
     client.headers["User-Agent"] = USER_AGENT
     return client
 
