@@ -7,6 +7,7 @@ Stored as strings (``native_enum=False``) so that a value Dotdigital adds later 
 from __future__ import annotations
 
 import enum
+import functools
 from typing import TypeVar
 
 E = TypeVar("E", bound=enum.Enum)
@@ -122,9 +123,14 @@ def coerce(enum_type: type[E], value: object, default: E | None = None) -> E | N
     """
     if value is None:
         return None
-    text = str(value).lower()
-    for member in enum_type:
-        if member.value.lower() == text:
-            return member
+    member = _folded(enum_type).get(str(value).lower())
+    if member is not None:
+        return member
     fallback = getattr(enum_type, "NotAvailableInThisVersion", None)
     return default if default is not None else fallback
+
+
+@functools.cache
+def _folded(enum_type: type[E]) -> dict[str, E]:
+    """lower-cased value → member, built once per enum: an import coerces three values a contact."""
+    return {member.value.lower(): member for member in enum_type}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -43,8 +44,9 @@ class SyncContext:
     def session(self) -> Any:
         return self.db.session
 
-    @property
+    @cached_property
     def integration_id(self) -> int:
+        # Read once: it is asked for each row of a page, and the ORM attribute is not free.
         return int(self.integration.id)
 
     def cursor(self, scope: str = "") -> datetime | None:

@@ -41,11 +41,12 @@ def lower_email(value: Any) -> str | None:
 
 def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str], *,
           update: Sequence[str] | None = None, returning: Sequence[str] = (),
-          stamp: datetime | None = None) -> list[Any]:
+          stamp: datetime | None = None, known: set[tuple[Any, ...]] | None = None) -> list[Any]:
     """Upsert ``rows`` and count them as created or updated on the context.
 
     Rows are grouped by the columns they carry: a partial row (say, a contact without data fields)
-    updates only its own columns and leaves the others as stored.
+    updates only its own columns and leaves the others as stored. ``known``, when the caller has
+    already read which keys are stored, saves the SELECT that tells new rows from updated ones.
     """
     groups: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in dedupe(rows, keys):
@@ -53,7 +54,7 @@ def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Se
     if len(groups) > 1:
         return [out for group in groups.values()
                 for out in write(ctx, model, group, keys, update=update, returning=returning,
-                                 stamp=stamp)]
+                                 stamp=stamp, known=known)]
     rows = next(iter(groups.values()), [])
     if not rows:
         return []
@@ -63,9 +64,11 @@ def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Se
         rows = [{"created_at": now, "updated_at": now, **row} for row in rows]
         if update is None:
             update = [c for c in rows[0] if c not in keys and c != "created_at"]
-    known = existing_keys(ctx.session, table, keys, rows)
-    ctx.counts.created += len(rows) - len(known)
-    ctx.counts.updated += len(known)
+    if known is None:
+        known = existing_keys(ctx.session, table, keys, rows)
+    stored = sum(1 for row in rows if tuple(row[k] for k in keys) in known)
+    ctx.counts.created += len(rows) - stored
+    ctx.counts.updated += stored
     return upsert(ctx.session, table, rows, keys, update=update, returning=returning)
 
 
