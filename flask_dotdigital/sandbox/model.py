@@ -147,6 +147,14 @@ class AccountData:
     next_event_id: int = 1
     #: Bumped by each ``touch_contacts`` control so every round writes new values.
     revision: int = 0
+    #: lower-cased email → contact, kept by imports; rebuilt when its size disagrees with
+    #: ``contacts`` (the generator adds contacts without it; nothing ever removes one)
+    email_index: dict[str, Contact] = field(default_factory=dict, repr=False)
+
+    def contacts_by_email(self) -> dict[str, Contact]:
+        if len(self.email_index) != len(self.contacts):
+            self.email_index = {c.email.lower(): c for c in self.contacts.values()}
+        return self.email_index
 
     def find_field(self, name: str) -> DataField | None:
         """The data field called ``name``, compared case-insensitively (names are upper-case)."""
