@@ -168,3 +168,44 @@ def test_logs_carry_no_password(sandbox, caplog):
     discover_account(make_client(sandbox))
     assert "retry 1" in caplog.text
     assert SANDBOX_PASSWORD not in caplog.text
+
+
+def test_a_redirect_is_refused_and_the_credentials_never_reach_its_target():
+    """A redirecting host must not lead the client (and its Basic credentials) somewhere unchecked."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reached: list[str | None] = []
+
+    class Target(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            reached.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"id": 1, "properties": []}')
+
+        def log_message(self, *args):
+            pass
+
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+
+    class Redirector(Target):
+        def do_GET(self):  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/v2/account-info")
+            self.end_headers()
+
+    redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+    for server in (target, redirector):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(SANDBOX_USER, SANDBOX_PASSWORD, settings=ClientSettings(
+            base_url=f"http://127.0.0.1:{redirector.server_port}", allow_insecure_hosts=True))
+        with pytest.raises(ApiError, match="redirect"):
+            discover_account(client)
+        assert reached == []
+    finally:
+        for server in (target, redirector):
+            server.shutdown()
+            server.server_close()

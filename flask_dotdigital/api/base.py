@@ -163,7 +163,10 @@ class Client:
         while True:
             probe, waited = self._admit(waited)
             try:
-                response = self.session.request(method, url, timeout=timeout, **kwargs)
+                # Redirects are never followed: the next host would not pass checked_url, and
+                # requests would resend the Basic credentials to it.
+                response = self.session.request(method, url, timeout=timeout, allow_redirects=False,
+                                                **kwargs)
             except requests.RequestException as err:
                 if probe and self.budget is not None:
                     self.budget.release_probe()
@@ -174,6 +177,12 @@ class Client:
                 attempt += 1
                 continue
             log.debug("%s %s -> %s", method, _path_of(url), response.status_code)
+            if response.is_redirect:
+                if probe and self.budget is not None:
+                    self.budget.release_probe()
+                raise ApiError(f"Dotdigital answered {_path_of(url)} with a redirect "
+                               f"(HTTP {response.status_code}), which is not followed.",
+                               status=response.status_code)
             refusal = None if response.ok else error_from_response(response)
             shared = self._note(response, refusal, probe)
             if refusal is None:
