@@ -196,8 +196,8 @@ def overlaps(all_runs: list[Any]) -> list[tuple[int, int]]:
 
 def test_four_workers_sync_eight_integrations_over_and_over(app, sandbox):
     # Runs on both databases. On SQLite (one writer at a time) it checks the Redis lock, the pending
-    # run and RQ's bookkeeping; the fair concurrency test is the PostgreSQL run (DATABASE_URL), which
-    # `make reliability` and CI's second pass use for the full 600 s.
+    # run and RQ's bookkeeping; the fair concurrency test is the run on PostgreSQL (DATABASE_URL set,
+    # as in CI's second pass).
     redis = Redis.from_url(app.config["DOTDIGITAL_REDIS_URL"])
     with ExitStack() as stack:
         servers = soak_accounts(stack, sandbox)
