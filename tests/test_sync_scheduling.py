@@ -152,3 +152,23 @@ def test_the_hourly_cut_off_pauses_the_run_and_it_resumes(app, sandbox):
         sandbox.control(flat_limit=None)
         done = wait_until(lambda: [r for r in runs() if r.status == SyncStatus.success], timeout=120)
     assert [r.id for r in runs()] == [done[0].id] == [paused[0].id]
+
+
+def test_a_worker_that_takes_the_job_at_once_still_frees_the_pending_key(app, generated, monkeypatch):
+    """The race the soak found a way into: the job starts before request_sync returns."""
+    from flask_dotdigital.sync import scheduling
+    from flask_dotdigital.sync.runner import run_sync
+
+    enqueue = scheduling._enqueue
+
+    def worker_takes_it_at_once(run, integration_id, timeout):
+        run_sync(run.id)  # what a free worker does the moment the job lands in the queue
+        return enqueue(run, integration_id, timeout)
+
+    monkeypatch.setattr(scheduling, "_enqueue", worker_takes_it_at_once)
+    integration = make_integration()
+    first = request_sync(integration.id, trigger="test")
+    assert redis_connection().get(scheduling.pending_key(integration.id)) is None
+    monkeypatch.setattr(scheduling, "_enqueue", enqueue)
+    second = request_sync(integration.id, trigger="test")
+    assert not second.coalesced and second.run_id != first.run_id, "a new request is not lost"

@@ -7,12 +7,15 @@ in Redis holds the queued run's id; the runner deletes it when the run takes the
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Retry
 
+from ..models.enums import SyncStatus
 from ..redis_conn import app_factory_spec, redis_connection, sync_queue
 
 
@@ -48,17 +51,31 @@ def request_sync(integration_id: int, *, trigger: str, connectors: list[str] | N
                          requested_connectors=",".join(connectors) if connectors else None)
     db.session.add(run)
     db.session.commit()
-    job = sync_queue().enqueue(
+    # The key names the run before the job exists: a worker that starts the job at once must find
+    # its own id there to clear it. Set after the enqueue, it could land after that check, and
+    # every later request would join a run that had already started (for the key's whole life).
+    redis.set(key, str(run.id), ex=timeout)
+    try:
+        job = _enqueue(run, integration_id, timeout)
+    except Exception:
+        with suppress(RedisError):
+            redis.delete(key)
+        run.status, run.message = SyncStatus.failed, "The sync could not be queued (Redis refused the job)."
+        db.session.commit()
+        raise
+    run.job_id = job.id
+    db.session.commit()
+    return SyncRequest(run_id=run.id, job_id=job.id, coalesced=False)
+
+
+def _enqueue(run: Any, integration_id: int, timeout: int) -> Any:
+    return sync_queue().enqueue(
         "flask_dotdigital.jobs.sync_integration", run.id, app_factory_spec(),
         job_id=f"dotdigital-sync-{run.id}", job_timeout=timeout,
         # A crashed job (worker killed, DB away) is tried again; connector failures are not
         # exceptions and are recorded on the run instead.
         retry=Retry(max=3, interval=[10, 60, 300]),
         description=f"Dotdigital sync of integration {integration_id} (run {run.id})")
-    run.job_id = job.id
-    db.session.commit()
-    redis.set(key, str(run.id), ex=timeout)
-    return SyncRequest(run_id=run.id, job_id=job.id, coalesced=False)
 
 
 def request_all(*, trigger: str = "schedule") -> list[SyncRequest]:
