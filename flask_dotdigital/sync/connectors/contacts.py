@@ -12,6 +12,7 @@ from ...api.address_books import book_contacts
 from ..contacts_store import convert_contact, store_contacts, store_memberships
 from ..context import SyncContext
 from ..rows import books_to_import
+from ..upsert import ANALYZE_AFTER_PAGES, refresh_statistics
 
 NAME = "contact"
 
@@ -30,6 +31,9 @@ def run(ctx: SyncContext) -> None:
             ids = store_contacts(ctx, rows)
             store_memberships(ctx, book.id, {ids[r["email"]]: r.get("status") for r in rows})
             ctx.commit()
+            if since is None and number == ANALYZE_AFTER_PAGES:
+                refresh_statistics(ctx.session, ctx.models.Contact.__table__,
+                                   ctx.models.AddressBookContact.__table__)
             ctx.progress(f"{book.name}: page {number}")
         ctx.advance(scope)
 

@@ -29,7 +29,7 @@ from ...marketing_lists import members_query
 from ...models.enums import ACTIVE_STATUSES, ContactStatus
 from ...models.types import utcnow
 from ..context import SyncContext
-from ..upsert import upsert
+from ..upsert import ANALYZE_AFTER_PAGES, refresh_statistics, upsert
 from .values import MappedField, member_values, values_hash
 
 BATCH = 1000
@@ -40,9 +40,12 @@ def sync_members(ctx: SyncContext, book: Any, marketing_list: Any, source: Any,
     """Add the list's new members to the book, then refresh the flagged ones."""
     _recheck_if_due(ctx, book)
     added = 0
-    for page in _new_members(ctx, book, marketing_list, source):
+    for number, page in enumerate(_new_members(ctx, book, marketing_list, source), start=1):
         added += _add(ctx, book, source, fields, page)
         ctx.commit()
+        if number == ANALYZE_AFTER_PAGES:
+            refresh_statistics(ctx.session, ctx.models.Contact.__table__,
+                               ctx.models.AddressBookContact.__table__)
         ctx.progress(f"{book.name}: {added} new members")
     refreshed = 0
     for page in _flagged(ctx, book, source):
