@@ -89,3 +89,14 @@ def book_members(sandbox: Any, book_origin: int) -> dict[str, dict[str, Any]]:
 def uploads(sandbox: Any, since: int = 0) -> list[dict[str, Any]]:
     return [c for c in sandbox.state()["calls"][since:]
             if c["method"] == "POST" and c["path"].endswith("/contacts/import")]
+
+
+def map_owner_email(integration: Any) -> None:
+    """Add an OWNER data field mapped to the contact's ``owner.email`` (a to-one relation)."""
+    owner = M.DataField(integration_id=integration.id, name="OWNER", type="String", visibility="Public")
+    db.session.add(owner)
+    db.session.flush()
+    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
+    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=owner.id,
+                                            entity_fields="owner.email"))
+    db.session.commit()

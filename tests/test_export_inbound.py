@@ -10,7 +10,16 @@ from flask_dotdigital.api.imports import import_status, upload_contacts
 from flask_dotdigital.connection import client_for
 from flask_dotdigital.models.enums import SyncStatus
 
-from .exporting import M, book_members, connected_list, run_inline, seed_contacts, settle, uploads
+from .exporting import (
+    M,
+    book_members,
+    connected_list,
+    map_owner_email,
+    run_inline,
+    seed_contacts,
+    settle,
+    uploads,
+)
 
 
 def two_way_first_name():
@@ -108,14 +117,7 @@ def test_create_new_entities_makes_host_records_with_an_owner(app, sandbox):
 def test_changing_a_mapped_field_marks_the_member_for_re_export(app, sandbox):
     seed_contacts(3)
     integration, _, _ = connected_list()
-    owner_mapping = M.DataField(integration_id=integration.id, name="OWNER", type="String",
-                                visibility="Public")
-    db.session.add(owner_mapping)
-    db.session.flush()
-    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
-    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=owner_mapping.id,
-                                            entity_fields="owner.email"))
-    db.session.commit()
+    map_owner_email(integration)
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
     dotdigital_tracker().invalidate()
 

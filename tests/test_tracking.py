@@ -11,21 +11,14 @@ from example_app.models import Contact, User, db
 from flask_dotdigital.models.enums import SyncStatus
 from flask_dotdigital.sync.export.inbound import guarded
 
-from .exporting import M, connected_list, run_inline, seed_contacts
+from .exporting import M, connected_list, map_owner_email, run_inline, seed_contacts
 
 
 def exported(count):
     """``count`` contacts exported once, with first_name, last_name and owner.email mapped."""
     seed_contacts(count)
     integration, _, _ = connected_list()
-    owner_field = M.DataField(integration_id=integration.id, name="OWNER", type="String",
-                              visibility="Public")
-    db.session.add(owner_field)
-    db.session.flush()
-    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
-    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=owner_field.id,
-                                            entity_fields="owner.email"))
-    db.session.commit()
+    map_owner_email(integration)
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
     dotdigital.tracker.invalidate()
     clear_flags()
