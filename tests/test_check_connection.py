@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from example_app import dotdigital
 from example_app.models import db
 
@@ -52,3 +54,14 @@ def test_unreachable_dotdigital_is_reported_not_a_500(admin_client, app):
     assert response.status_code == 200
     assert response.json["ok"] is False
     assert response.json["message"].startswith("Unable to connect to dotdigital")
+
+
+@pytest.mark.parametrize("tampered", ["999999", "-1", "abc", "1 OR 1=1", "1.5", "", "٣"])
+def test_a_tampered_integration_id_never_lends_a_stored_password(admin_client, sandbox, tampered):
+    token = csrf_token(admin_client.get("/admin/integrations/new/").text)
+    admin_client.post("/admin/integrations/new/", data=integration_form(token))
+    before = len(sandbox.state()["calls"])
+    response = check(admin_client, username=SANDBOX_USER, password="", id=tampered)
+    assert response.status_code == 400
+    assert response.json == {"ok": False, "message": "Enter the Username and Password first."}
+    assert len(sandbox.state()["calls"]) == before, "nothing was sent to Dotdigital"
