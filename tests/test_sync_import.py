@@ -136,7 +136,7 @@ def test_second_sync_fetches_only_the_changes(app, sandbox, generated):
 
 def test_faulty_api_ends_with_the_same_state(app, sandbox, generated):
     integration = make_integration()
-    sandbox.control(fault_rate={"rate": 0.05, "seed": 3,
+    sandbox.control(fault_rate={"rate": 0.10, "seed": 3,
                                 "faults": [{"status": 503}, {"status": 500}, {"status": "drop"},
                                            {"status": "stall", "seconds": 1.5}]})
     run = sync_with_worker(app, integration, DOTDIGITAL_API_READ_TIMEOUT=1.0,
