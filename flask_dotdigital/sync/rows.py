@@ -15,7 +15,7 @@ from .upsert import dedupe, existing_keys, upsert
 def as_int(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float in the JSON
         return None
 
 
