@@ -209,3 +209,13 @@ def test_a_redirect_is_refused_and_the_credentials_never_reach_its_target():
         for server in (target, redirector):
             server.shutdown()
             server.server_close()
+
+
+def test_an_infinite_rate_limit_reset_is_not_a_wait_for_ever():
+    from flask_dotdigital.api.base import _reset_of
+
+    answer = requests.Response()
+    answer.headers["X-RateLimit-Reset"] = "inf"
+    assert _reset_of(answer) is None
+    answer.headers["X-RateLimit-Reset"] = "1700000030"
+    assert _reset_of(answer) == 1_700_000_030.0

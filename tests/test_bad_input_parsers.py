@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -134,3 +135,10 @@ def test_fault_reports_with_odd_quoting_round_trip(rows):
 def test_a_gigantic_page_is_parsed_without_trouble():
     page = json.dumps([{"id": i, "email": f"c{i}@x.org"} for i in range(50_000)]).encode()
     assert len(_parse_success(response(200, page))) == 50_000
+
+
+@pytest.mark.parametrize("value", [Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN"), "1e999"])
+def test_a_non_finite_numeric_default_is_never_a_crash(value):
+    from flask_dotdigital.api.data_fields import _number
+
+    assert isinstance(_number(value), str)

@@ -179,6 +179,8 @@ def test_rate_limit_headers_are_read_tolerantly():
         WindowInfo(limit=150, reset=1_700_000_030.0)
     assert window_info({"x-ratelimit-reset": "12"}, now).reset == now + 12  # seconds from now
     assert window_info({"X-RateLimit-Reset": "soon", "X-RateLimit-Remaining": "-1"}, now) == WindowInfo()
+    assert window_info({"X-RateLimit-Reset": "inf", "X-RateLimit-Limit": "inf",
+                        "X-RateLimit-Remaining": "nan"}, now) == WindowInfo()
     # A server clock 100 s ahead of ours: the reset is moved onto our clock.
     skewed = {"X-RateLimit-Reset": "1700000130", "Date": "Tue, 14 Nov 2023 22:15:00 GMT"}
     assert window_info(skewed, now).reset == pytest.approx(1_700_000_030.0, abs=1)

@@ -9,6 +9,7 @@ exception that carries the status, the ``ERROR_*`` code and Dotdigital's own mes
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import time
@@ -90,9 +91,10 @@ def _message_of(response: requests.Response) -> str | None:
 def _reset_of(response: requests.Response) -> float | None:
     # X-RateLimit-Reset is a UTC epoch second (§2.1); no source shows Retry-After.
     try:
-        return float(response.headers["X-RateLimit-Reset"])
+        reset = float(response.headers["X-RateLimit-Reset"])
     except (KeyError, ValueError):
         return None
+    return reset if math.isfinite(reset) else None  # "inf" would be a wait for ever
 
 
 class Client:

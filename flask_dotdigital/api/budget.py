@@ -30,6 +30,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -184,7 +185,8 @@ def _number(value: str | None) -> float | None:
         number = float(value) if value is not None else None
     except ValueError:
         return None
-    return number if number is not None and number >= 0 else None
+    # "inf" and "nan" parse as floats too; neither is a count or a moment.
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
 
 
 def _clock_offset(date: str | None, now: float) -> float:

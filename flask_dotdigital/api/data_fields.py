@@ -68,6 +68,8 @@ def wire_default(type: str, value: Any) -> Any:
 def _number(value: Any) -> Any:
     # Magento sends Numeric defaults as JSON numbers (§3.5); a numeric string becomes one too.
     if isinstance(value, Decimal):
+        if not value.is_finite():  # "Infinity" and "NaN" pass a DecimalField; Dotdigital refuses them
+            return str(value)
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, str) and _NUMBER_RE.match(value.strip()):
         text = value.strip()
