@@ -146,7 +146,10 @@ class ChangeTracker:
             key = inspect(model).primary_key[0].key
             ids: Any = [row[key] for row in params if key in row]
         else:
-            names = {getattr(column, "key", column) for column in statement._values or ()}
+            # An UPDATE's SET clause has no public accessor in SQLAlchemy 2; ``_values`` maps each
+            # column (or its name) to its new value. Should it ever vanish, nothing is flagged here
+            # and the periodic recheck still finds the change.
+            names = {getattr(column, "key", column) for column in getattr(statement, "_values", None) or ()}
             pk = inspect(model).primary_key[0]
             ids = select(pk) if statement.whereclause is None else select(pk).where(statement.whereclause)
             ids = ids.scalar_subquery()

@@ -91,12 +91,12 @@ def uploads(sandbox: Any, since: int = 0) -> list[dict[str, Any]]:
             if c["method"] == "POST" and c["path"].endswith("/contacts/import")]
 
 
-def map_owner_email(integration: Any) -> None:
-    """Add an OWNER data field mapped to the contact's ``owner.email`` (a to-one relation)."""
-    owner = M.DataField(integration_id=integration.id, name="OWNER", type="String", visibility="Public")
-    db.session.add(owner)
+def map_field(integration: Any, name: str, entity_fields: str) -> None:
+    """Add a String data field ``name`` to the integration and map ``entity_fields`` of Contact to it."""
+    field = M.DataField(integration_id=integration.id, name=name, type="String", visibility="Public")
+    db.session.add(field)
     db.session.flush()
     mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
-    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=owner.id,
-                                            entity_fields="owner.email"))
+    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=field.id,
+                                            entity_fields=entity_fields))
     db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from example_app import dotdigital
@@ -57,3 +59,21 @@ def local_memberships() -> set[tuple[int, int, str]]:
                                .join(book, member.address_book_id == book.id)
                                .join(contact, member.contact_id == contact.id))
     return {(b, c, str(s)) for b, c, s in found}
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 120.0, *, interval: float = 0.2,
+               before: Callable[[], Any] = lambda: None, describe: Callable[[], Any] | None = None) -> Any:
+    """Poll ``predicate`` until it returns something truthy, and return that.
+
+    ``before`` runs ahead of each poll (a watch on the cursors, say); on timeout the error shows
+    ``describe()``, by default every root run with its status and message.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    shown = describe() if describe is not None else [(r.id, r.status, r.message) for r in runs()]
+    raise AssertionError(f"timed out after {timeout:.0f} s: {shown}")

@@ -14,7 +14,7 @@ from .exporting import (
     M,
     book_members,
     connected_list,
-    map_owner_email,
+    map_field,
     run_inline,
     seed_contacts,
     settle,
@@ -88,13 +88,7 @@ def test_create_new_entities_makes_host_records_with_an_owner(app, sandbox):
     seed_contacts(2)
     integration, _, book = connected_list()
     db.session.execute(update(M.AddressBook).values(create_entities=True))
-    last = M.DataField(integration_id=integration.id, name="LASTNAME", type="String", visibility="Public")
-    db.session.add(last)
-    db.session.flush()
-    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
-    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=last.id,
-                                            entity_fields="last_name"))
-    db.session.commit()
+    map_field(integration, "LASTNAME", "last_name")
     client = client_for(integration)
     create_data_field(client, "LASTNAME", "String", "Public")
     exported_and_imported(integration.id)
@@ -117,7 +111,7 @@ def test_create_new_entities_makes_host_records_with_an_owner(app, sandbox):
 def test_changing_a_mapped_field_marks_the_member_for_re_export(app, sandbox):
     seed_contacts(3)
     integration, _, _ = connected_list()
-    map_owner_email(integration)
+    map_field(integration, "OWNER", "owner.email")
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
     dotdigital_tracker().invalidate()
 
@@ -152,14 +146,7 @@ def test_virtual_fields_are_exported_and_the_force_sync_follows_its_policy(app, 
 
     seed_contacts(4)
     integration, _, book = connected_list()
-    greeting = M.DataField(integration_id=integration.id, name="GREETING", type="String",
-                           visibility="Public")
-    db.session.add(greeting)
-    db.session.flush()
-    mapping = db.session.execute(select(M.DataFieldMapping)).scalar_one()
-    db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=greeting.id,
-                                            entity_fields="greeting"))
-    db.session.commit()
+    map_field(integration, "GREETING", "greeting")
     create_data_field(client_for(integration), "GREETING", "String", "Public")
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
     settle(integration.id)

@@ -16,23 +16,13 @@ from flask_dotdigital.redis_conn import redis_connection
 from flask_dotdigital.sync.lock import SyncLock
 from flask_dotdigital.sync.scheduling import request_sync
 
-from .syncing import make_integration, runs
+from .syncing import make_integration, runs, wait_until
 from .workers import ROOT, running_workers, worker_env
 
 
 @pytest.fixture
 def generated(sandbox):
     sandbox.control(generate={"contacts": 5000, "seed": 1})
-
-
-def wait_until(predicate, timeout=120.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out")
 
 
 def test_requests_while_queued_join_the_queued_run(app):

@@ -11,14 +11,14 @@ from example_app.models import Contact, User, db
 from flask_dotdigital.models.enums import SyncStatus
 from flask_dotdigital.sync.export.inbound import guarded
 
-from .exporting import M, connected_list, map_owner_email, run_inline, seed_contacts
+from .exporting import M, connected_list, map_field, run_inline, seed_contacts
 
 
 def exported(count):
     """``count`` contacts exported once, with first_name, last_name and owner.email mapped."""
     seed_contacts(count)
     integration, _, _ = connected_list()
-    map_owner_email(integration)
+    map_field(integration, "OWNER", "owner.email")
     assert run_inline(integration.id, "contact_export").status == SyncStatus.success
     dotdigital.tracker.invalidate()
     clear_flags()

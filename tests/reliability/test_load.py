@@ -33,7 +33,7 @@ from flask_dotdigital.sync.scheduling import pending_key
 from ..conftest import add_stat
 from ..load import LocustRun
 from ..load import gunicorn_server as serving
-from ..syncing import make_integration, runs
+from ..syncing import make_integration, runs, wait_until
 from ..workers import running_workers
 
 M = dotdigital.models
@@ -48,16 +48,6 @@ SOAK_INTEGRATIONS = 8
 #: Seconds between two "sync every integration" jobs: rq cron's 5 minutes, compressed.
 SOAK_EVERY = 3.0
 FINAL = (SyncStatus.success, SyncStatus.failed, SyncStatus.skipped)
-
-
-def wait_for(predicate: Any, timeout: float, what: str, state: Any = lambda: "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} {state()}")
 
 
 def contacts_of(integration_id: int) -> int:
@@ -106,11 +96,12 @@ def test_admins_browse_without_errors_while_a_big_sync_runs(app, sandbox, tmp_pa
         load = LocustRun(base, pages, users=LOAD_USERS, email=ADMIN_EMAIL, password=ADMIN_PASSWORD,
                          folder=tmp_path)
         try:
-            wait_for(lambda: load.running_users() >= LOAD_USERS, 120, f"{LOAD_USERS} users")
+            wait_until(lambda: load.running_users() >= LOAD_USERS, 120, interval=0.5,
+                       describe=lambda: f"{LOAD_USERS} users")
             began = time.monotonic()
             with running_workers(app, 1):
                 # Generous: 100k contacts took 2.5 min on SQLite but 10 min on PostgreSQL on a busy box.
-                run = wait_for(lambda: finished(run_id), 600 + LOAD_CONTACTS / 50, "the sync to finish")
+                run = wait_until(lambda: finished(run_id), 600 + LOAD_CONTACTS / 50, interval=0.5)
             sync_seconds = time.monotonic() - began
             time.sleep(max(0.0, LOAD_AT_LEAST - sync_seconds))
         finally:
@@ -214,8 +205,8 @@ def test_four_workers_sync_eight_integrations_over_and_over(app, sandbox):
                     server.control(touch_contacts={"count": 10, "seed": rounds})
                 rounds += 1
                 time.sleep(SOAK_EVERY)
-            wait_for(lambda: drained(queue), 300 + SOAK_SECONDS, "the workers to drain the queue",
-                     lambda: queue_state(queue))
+            wait_until(lambda: drained(queue), 300 + SOAK_SECONDS, interval=0.5,
+                       describe=lambda: f"the workers to drain the queue {queue_state(queue)}")
         all_runs = runs()
         failures = [failure(queue, job_id) for job_id in FailedJobRegistry(queue=queue).get_job_ids()]
         # The lock and the pending-run keys of every integration (lock.py, scheduling.py).

@@ -24,7 +24,7 @@ from flask_dotdigital.redis_conn import redis_connection
 from flask_dotdigital.sync.scheduling import request_all, request_sync
 
 from ..conftest import add_stat, app_config, fresh_app
-from ..syncing import make_integration, mapping, models, runs, steps
+from ..syncing import make_integration, mapping, models, runs, steps, wait_until
 from ..test_sync_import import assert_matches_sandbox
 from ..workers import run_burst, running_workers
 from .outages import RedisServer, TcpProxy, descendants, kill_all, sqlite_locked
@@ -84,17 +84,6 @@ class Watch:
         self.looks += 1
 
 
-def wait_until(predicate: Callable[[], Any], watch: Watch, timeout: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        watch()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out: {[(r.id, r.status, r.message) for r in runs()]}")
-
-
 def step_running(run_id: int, connector: str) -> bool:
     db.session.rollback()
     run = db.session.get(models.SyncRun, run_id)
@@ -121,7 +110,7 @@ def retry_by_schedule(app: Any, watch: Watch) -> Any:
     (request,) = request_all(trigger="schedule")
     assert not request.coalesced, "a pending key outlived the outage and swallowed the request"
     with running_workers(app):
-        return wait_until(lambda: finished(request.run_id), watch, timeout=120)
+        return wait_until(lambda: finished(request.run_id), 120, before=watch)
 
 
 def assert_final_state(sandbox: Any, watch: Watch) -> int:
@@ -143,12 +132,12 @@ def test_redis_restarted_mid_run(redis_app, own_redis, sandbox):
     request = request_sync(integration.id, trigger="test")
     workers: set[int] = set()
     with running_workers(app, DOTDIGITAL_LOCK_TTL=3) as (worker,):
-        wait_until(lambda: step_running(request.run_id, "contact"), watch)
+        wait_until(lambda: step_running(request.run_id, "contact"), 90, before=watch)
         follow_up = request_sync(integration.id, trigger="test")  # queued behind the running run
         assert not follow_up.coalesced
         workers |= {worker.pid, *descendants(worker.pid)}
         own_redis.kill()  # no persistence: the lock, the jobs and the pending key are gone
-        run = wait_until(lambda: finished(request.run_id), watch)
+        run = wait_until(lambda: finished(request.run_id), 90, before=watch)
         workers |= descendants(worker.pid)
         own_redis.start()  # empty
         sandbox.control(fault_rate=None)
@@ -216,12 +205,12 @@ def test_database_unreachable_mid_run(app, sandbox):
     sandbox.control(fault_rate=SLOW)
     request = request_sync(integration.id, trigger="test")
     with database_outage(app) as (env, outage), running_workers(app, DOTDIGITAL_LOCK_TTL=3, **env):
-        wait_until(lambda: step_running(request.run_id, "contact"), watch)
+        wait_until(lambda: step_running(request.run_id, "contact"), 90, before=watch)
         cause = outage()
         sandbox.control(fault_rate=None)
         # Either the failure is recorded on the run, or (when even that could not be written)
         # the job fails and RQ's retry runs the same run again 10 s later.
-        run = wait_until(lambda: finished(request.run_id), watch, timeout=120)
+        run = wait_until(lambda: finished(request.run_id), 120, before=watch)
     if run.status == SyncStatus.failed:
         assert cause in run.message, run.message
         failed = [s for s in run.steps if s.status == SyncStatus.failed]

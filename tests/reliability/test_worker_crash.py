@@ -17,18 +17,8 @@ from flask_dotdigital.sync.scheduling import request_sync
 
 from ..conftest import add_stat
 from ..exporting import M, book_members, connected_list, run_inline, seed_contacts, settle, uploads
-from ..syncing import runs
+from ..syncing import runs, wait_until
 from ..workers import running_workers
-
-
-def wait_until(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out: {[(r.id, r.status, r.message) for r in runs()]}")
 
 
 def scheduled() -> int:
