@@ -90,9 +90,13 @@ def conditions_clause(columns: Columns, tree: Any) -> Any:
     return or_(*clauses) if tree.get("match") == "any" else and_(*clauses)
 
 
-def members_query(marketing_list: Any, source: ContactSource, models: Any) -> Select[Any]:
-    """``(entity_id, email)`` of every member with an email, per the list's definition."""
-    columns = Columns(source)
+def members_query(marketing_list: Any, source: ContactSource, models: Any,
+                  columns: Columns | None = None) -> Select[Any]:
+    """``(entity_id, email)`` of every member with an email, per the list's definition.
+
+    Pass ``columns`` to select more of the entity's paths: their joins are then made here too.
+    """
+    columns = columns or Columns(source)
     query = base_query(source, columns)
     kind = MarketingListType(marketing_list.type)
     if kind == MarketingListType.dynamic:

@@ -6,7 +6,8 @@ SELECT to tell new rows from updated ones for the counts), never 1,000 ORM round
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, select, text, tuple_
@@ -50,6 +51,7 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
     The rows go as executemany parameters, not as one multi-VALUES literal: the statement then
     compiles once and SQLAlchemy batches it ("insertmanyvalues", RETURNING included), where a
     1,000-row VALUES clause would be compiled afresh, 12,000 bind parameters at a time, per page.
+    On SQLite, without RETURNING, the rows go to the driver's executemany directly (``_to_driver``).
     """
     if not rows:
         return []
@@ -63,8 +65,66 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
     if returning:
         stmt = stmt.returning(*[table.c[c] for c in returning])
         return list(session.execute(stmt, list(rows)))
-    session.execute(stmt, list(rows))
+    if not _to_driver(session, stmt, table, rows):
+        session.execute(stmt, list(rows))
     return []
+
+
+def _to_driver(session: Session, stmt: Any, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """executemany on SQLite's driver, with each column type's own bind processing; False if not.
+
+    SQLAlchemy prepares every parameter set of an executemany in Python, which on SQLite costs
+    more than the inserts themselves: 100,000 membership rows took 1.5 s through it and 0.7 s
+    through the driver. Here the statement is compiled once, only the columns whose type has a
+    bind processor (JSON, enums, dates) are converted, and the tuples go to ``cursor.executemany``.
+    PostgreSQL keeps SQLAlchemy's path, whose "insertmanyvalues" already sends one statement per
+    batch.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        return False
+    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    defaults = {}
+    for column in compiled.insert_prefetch:  # columns left out whose default SQLAlchemy fills in
+        if column.default is None or not column.default.is_scalar:
+            return False
+        defaults[column.key] = column.default.arg
+    order = list(compiled.positiontup or ())
+    if len(order) != len(rows[0]) + len(defaults):
+        return False  # a bind that is not a plain column value: leave it to SQLAlchemy
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
+    get = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+    conversions = [(index, _remembered(processor)) for index, name in enumerate(order)
+                   if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    parameters: list[Any] = []
+    for row in rows:
+        values = get(row)
+        if conversions:
+            values = list(values)
+            for index, convert in conversions:
+                values[index] = convert(values[index])
+        parameters.append(tuple(values))
+    connection.exec_driver_sql(compiled.string, parameters)
+    return True
+
+
+def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bind processor that converts each value once: a batch repeats the same few flags,
+    statuses and timestamps (dicts, for JSON columns, are converted every time)."""
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, (dict, list)):
+            return process(value)
+        try:
+            return seen[value]
+        except KeyError:
+            converted = seen[value] = process(value)
+            return converted
+
+    return convert
 
 
 def insert_missing(session: Session, table: Table, names: Sequence[str], rows: Any,

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from ...errors import ApiError
 from ..context import SyncContext
 from .inbound import create_entities, two_way
-from .members import sync_members
+from .members import NewMembers, refresh_changed
 from .removal import mark_unsubscribed, remove_departed
 from .status import book_is_busy, poll_exports
-from .upload import upload_book
+from .upload import Scheduled, upload_book
 from .values import mapped_fields
 
 NAME = "contact_export"
@@ -46,15 +46,17 @@ def run(ctx: SyncContext) -> None:
         two_way(ctx, book, source, fields, priority, priorities(ctx))
         create_entities(ctx, book, source, fields)
         remove_departed(ctx, book, marketing_list, source)
-        sync_members(ctx, book, marketing_list, source, fields)
-        mark_unsubscribed(ctx, book, marketing_list)
+        refresh_changed(ctx, book, marketing_list, source, fields)
         if book_is_busy(ctx, book):
-            ctx.progress(f"{book.name}: waiting for the previous import")
-            continue
-        try:
-            upload_book(ctx, book, fields)
-        except ApiError as err:
-            failures.append(err)
+            ctx.progress(f"{book.name}: waiting for the previous import; new and changed members "
+                         "go out with the next run")
+        else:
+            try:
+                upload_book(ctx, book, fields, [Scheduled(ctx, book, fields),
+                                                NewMembers(ctx, book, marketing_list, source, fields)])
+            except ApiError as err:
+                failures.append(err)
+        mark_unsubscribed(ctx, book, marketing_list)
     poll_exports(ctx)
     if failures:
         raise failures[0]

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...models.enums import ImportStatus
 from ..context import SyncContext
@@ -54,8 +54,3 @@ class ImportSlots:
             self.ctx.progress(f"{len(running)} imports running: waiting for Dotdigital to finish one")
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
-
-    def left(self, book: Any) -> int:
-        member = self.ctx.models.AddressBookContact
-        return int(self.ctx.session.scalar(select(func.count()).select_from(member).where(
-            member.address_book_id == book.id, member.scheduled_for_export.is_(True))) or 0)
