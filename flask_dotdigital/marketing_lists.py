@@ -114,6 +114,33 @@ def members_query(marketing_list: Any, source: ContactSource, models: Any,
     return columns.apply_joins(query).order_by(source.id_column)
 
 
+def membership_columns(kind: Any, definition: Any, source: ContactSource) -> frozenset[str] | None:
+    """The entity's columns whose change can move a record into or out of the list, or None when
+    a record's own columns do not decide it (a segment, a condition or an email on a relation).
+
+    Change tracking records writes to these columns, and the export then compares only the records
+    written; for a list that answers None it compares the whole list every run.
+    """
+    kind = MarketingListType(kind)
+    if kind == MarketingListType.segment:
+        return None
+    paths = {source.email}
+    if kind == MarketingListType.dynamic:
+        paths |= _condition_paths(definition)
+    if any("." in path for path in paths):
+        return None
+    return frozenset(paths)
+
+
+def _condition_paths(tree: Any) -> set[str]:
+    rules = tree.get("rules") if isinstance(tree, dict) else None
+    paths: set[str] = set()
+    for rule in rules if isinstance(rules, list) else []:
+        if isinstance(rule, dict):
+            paths |= _condition_paths(rule) if "rules" in rule else {str(rule.get("field", ""))}
+    return paths
+
+
 def validate_definition(kind: str, definition: Any, source: ContactSource) -> None:
     """Raise ConfigError with a sentence for the admin form when the definition cannot work."""
     if kind == MarketingListType.dynamic:

@@ -7,10 +7,16 @@ UPDATE per source, in the host's own transaction. The set of tracked columns is 
 mappings at most every few seconds, so a host write costs a dictionary lookup, not a query.
 Writes made by the sync itself (two-way fields) run under the echo guard and are not tracked.
 
-ORM bulk UPDATEs (``session.execute(update(Contact).where(...).values(...))``) never reach the
+It also records who may have joined or left a connected book's list: a record inserted, deleted,
+or written in a column that decides membership (``marketing_lists.membership_columns``) gets a
+``MemberChange`` row per book, so the export compares those records with the book instead of the
+whole list (``sync.export.changes``). A static list's picks (``StaticMember``) are recorded too.
+
+ORM bulk statements (``session.execute(update(Contact).where(...).values(...))``) never reach the
 flush, so ``do_orm_execute`` flags their members before the statement runs, while its WHERE
-still selects the rows it is about to change. Raw SQL is invisible to all of this: the export's
-periodic recheck (``DOTDIGITAL_EXPORT_RECHECK_HOURS``) catches it.
+still selects the rows it is about to change; a bulk INSERT, whose ids are not known yet, asks for
+a full comparison. Raw SQL is invisible to all of this: the export's periodic recheck
+(``DOTDIGITAL_EXPORT_RECHECK_HOURS``) catches it.
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_state
 
+from .marketing_lists import membership_columns
+from .models.enums import MarketingListType
+from .sync.export.changes import TRACKING_CACHE_SECONDS as CACHE_SECONDS
 from .sync.export.inbound import echo_guard
-
-CACHE_SECONDS = 5.0
 
 
 class _Watch:
@@ -54,11 +61,15 @@ class ChangeTracker:
         self._watch: dict[type, _Watch] = {}
         #: changed-set key → the UPDATE that flags its members (built once, reused every flush)
         self._flag: dict[str, Any] = {}
+        #: host model class → (book id, the columns that decide membership of its list)
+        self._books: dict[type, list[tuple[int, frozenset[str]]]] = {}
+        #: static list id → its book's id
+        self._static: dict[int, int] = {}
 
     def install(self, session: Any) -> None:
         event.listen(session, "before_flush", self._before_flush)
         event.listen(session, "after_flush", self._after_flush)
-        event.listen(session, "do_orm_execute", self._bulk_update)
+        event.listen(session, "do_orm_execute", self._bulk)
 
     def invalidate(self) -> None:
         self._loaded = -CACHE_SECONDS
@@ -90,17 +101,52 @@ class ChangeTracker:
         self._watch = watch
         self._flag = {key: self._flag[key] if key in self._flag else self._flag_statement(key)
                       for entry in watch.values() for key, _ in entry.targets}
+        self._load_books(session)
         self._loaded = time.monotonic()
+
+    def _load_books(self, session: Session) -> None:
+        book, marketing_list = self.ext.models.AddressBook, self.ext.models.MarketingList
+        links = session.connection().execute(
+            select(book.id, marketing_list.id, marketing_list.entity, marketing_list.type,
+                   marketing_list.definition)
+            .join(marketing_list, book.marketing_list_id == marketing_list.id)).all()
+        books: dict[type, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+        static: dict[int, int] = {}
+        for book_id, list_id, entity, kind, definition in links:
+            if entity not in self.ext.sources:
+                continue
+            source = self.ext.sources.get(entity)
+            columns = membership_columns(kind, definition, source)
+            if columns is None:
+                continue  # the export compares such a list in full every run
+            books[source.model].append((book_id, columns))
+            if MarketingListType(kind) == MarketingListType.static:
+                static[list_id] = book_id
+        self._books, self._static = dict(books), static
 
     def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if echo_guard.get():
             return
         dirty = session.dirty
-        if not dirty:
+        if not dirty and not session.new and not session.deleted:
             return
+        if self._writes_settings(session, dirty):
+            session.info["dotdigital_settings_written"] = True
         self._refresh(session)
-        if not self._watch:
-            return
+        if self._watch and dirty:
+            self._note_values(session, dirty)
+        if self._books:
+            self._note_membership(session, dirty)
+
+    def _writes_settings(self, session: Session, dirty: Any) -> bool:
+        """Does this flush write what tracking reads (mappings, lists, books)? This process then
+        reloads it after the flush instead of up to CACHE_SECONDS later."""
+        models = self.ext.models
+        kinds = (models.DataFieldMapping, models.DataFieldMappingConfig, models.MarketingList,
+                 models.AddressBook)
+        return any(isinstance(obj, kinds) for group in (session.new, dirty, session.deleted) for obj in group)
+
+    def _note_values(self, session: Session, dirty: Any) -> None:
         changed: dict[str, set[Any]] = session.info.setdefault("dotdigital_changed", {})
         for obj in dirty:
             watch = self._watch.get(type(obj))
@@ -121,42 +167,116 @@ class ChangeTracker:
                 if not modified.isdisjoint(columns):
                     changed.setdefault(key, set()).add(state.identity[0])
 
+    def _note_membership(self, session: Session, dirty: Any) -> None:
+        """(book, record id) for records that may have joined or left a book's list."""
+        rows: set[tuple[int, Any]] = session.info.setdefault("dotdigital_membership", set())
+        inserted: list[Any] = session.info.setdefault("dotdigital_inserted", [])
+        static = self.ext.models.StaticMember
+        for obj in session.new:
+            if type(obj) in self._books or isinstance(obj, static):
+                inserted.append(obj)  # its id is known after the INSERT
+        for obj in session.deleted:
+            if isinstance(obj, static):
+                if obj.marketing_list_id in self._static:
+                    rows.add((self._static[obj.marketing_list_id], obj.entity_id))
+                continue
+            state = instance_state(obj)
+            for book_id, _ in self._books.get(type(obj), ()):
+                if state.identity is not None:
+                    rows.add((book_id, state.identity[0]))
+        for obj in dirty:
+            books = self._books.get(type(obj))
+            if not books:
+                continue
+            state = instance_state(obj)
+            touched = [key for key in state.committed_state if any(key in c for _, c in books)]
+            if state.identity is None or not touched:
+                continue
+            modified = {key for key in touched if state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()}
+            for book_id, columns in books:
+                if not modified.isdisjoint(columns):
+                    rows.add((book_id, state.identity[0]))
+
     def _after_flush(self, session: Session, flush_context: Any) -> None:
+        if session.info.pop("dotdigital_settings_written", False):
+            self.invalidate()
         changed = session.info.pop("dotdigital_changed", None)
-        if not changed:
+        rows = session.info.pop("dotdigital_membership", None) or set()
+        inserted = session.info.pop("dotdigital_inserted", None)
+        if not changed and not rows and not inserted:
             return
         connection = session.connection()
-        for key, ids in changed.items():
+        for key, ids in (changed or {}).items():
             statement = self._flag[key] if key in self._flag else self._flag_statement(key)
             connection.execute(statement, {"ids": list(ids)})
+        static = self.ext.models.StaticMember
+        for obj in inserted or ():
+            if isinstance(obj, static):
+                if obj.marketing_list_id in self._static:
+                    rows.add((self._static[obj.marketing_list_id], obj.entity_id))
+                continue
+            entity_id = inspect(obj).mapper.primary_key_from_instance(obj)[0]
+            for book_id, _ in self._books.get(type(obj), ()):
+                rows.add((book_id, entity_id))
+        if rows:
+            connection.execute(insert(self.ext.models.MemberChange),
+                               [{"address_book_id": book_id, "entity_id": entity_id}
+                                for book_id, entity_id in sorted(rows, key=str)])
 
-    def _bulk_update(self, execute_state: Any) -> None:
-        if not execute_state.is_update or echo_guard.get() or execute_state.bind_mapper is None:
+    def _bulk(self, execute_state: Any) -> None:
+        """ORM bulk UPDATE, DELETE and INSERT statements, before they run."""
+        kind = execute_state.is_update or execute_state.is_delete or execute_state.is_insert
+        if not kind or echo_guard.get() or execute_state.bind_mapper is None:
             return
         session = execute_state.session
         self._refresh(session)
         model = execute_state.bind_mapper.class_
-        watch = self._watch.get(model)
-        if watch is None:
+        watch = self._watch.get(model) if execute_state.is_update else None
+        books = self._books.get(model, [])
+        if model is self.ext.models.StaticMember:
+            books = [(book_id, frozenset()) for book_id in self._static.values()]
+            everything = True  # picks changed in bulk: the export compares these lists in full
+        else:
+            everything = execute_state.is_insert  # the new records' ids are not known yet
+        if watch is None and not books:
             return
+        connection = session.connection()
+        change = self.ext.models.MemberChange
+        if everything:
+            connection.execute(insert(change), [{"address_book_id": book_id, "entity_id": None}
+                                                for book_id, _ in books])
+            return
+        names, ids = self._written(model, execute_state)
+        for key, columns in watch.targets if watch else ():
+            if not columns.isdisjoint(names):
+                connection.execute(self._flag_statement(
+                    key, ids if isinstance(ids, list) else ids.scalar_subquery()))
+        for book_id, columns in books:
+            if not (execute_state.is_delete or not columns.isdisjoint(names)):
+                continue
+            if isinstance(ids, list):
+                connection.execute(insert(change), [{"address_book_id": book_id, "entity_id": i}
+                                                    for i in ids])
+            else:
+                connection.execute(insert(change).from_select(
+                    ["address_book_id", "entity_id"],
+                    ids.with_only_columns(literal(book_id), *ids.selected_columns)))
+
+    @staticmethod
+    def _written(model: type, execute_state: Any) -> tuple[set[str], Any]:
+        """The attribute names a bulk statement sets, and the ids of the rows it touches (a list,
+        or a SELECT of them that must run before the statement)."""
         statement = execute_state.statement
         params = execute_state.parameters
+        pk: Any = inspect(model).primary_key[0]
         if isinstance(params, list) and params:  # bulk UPDATE by primary key: one dict per row
-            names = {name for row in params for name in row}
-            key = inspect(model).primary_key[0].key
-            ids: Any = [row[key] for row in params if key in row]
-        else:
-            # An UPDATE's SET clause has no public accessor in SQLAlchemy 2; ``_values`` maps each
-            # column (or its name) to its new value. Should it ever vanish, nothing is flagged here
-            # and the periodic recheck still finds the change.
-            names = {getattr(column, "key", column) for column in getattr(statement, "_values", None) or ()}
-            pk = inspect(model).primary_key[0]
-            ids = select(pk) if statement.whereclause is None else select(pk).where(statement.whereclause)
-            ids = ids.scalar_subquery()
-        connection = session.connection()
-        for key, columns in watch.targets:
-            if not columns.isdisjoint(names):
-                connection.execute(self._flag_statement(key, ids))
+            return {name for row in params for name in row}, [row[pk.key] for row in params if pk.key in row]
+        # An UPDATE's SET clause has no public accessor in SQLAlchemy 2; ``_values`` maps each
+        # column (or its name) to its new value. Should it ever vanish, nothing is flagged here
+        # and the periodic recheck still finds the change.
+        names = {getattr(column, "key", column) for column in getattr(statement, "_values", None) or ()}
+        ids = select(pk) if statement.whereclause is None else select(pk).where(statement.whereclause)
+        return names, ids
 
     def _flag_statement(self, key: str, ids: Any = None) -> Any:
         """``UPDATE members SET entity_updated`` for the host ids bound as ``ids`` (or given)."""

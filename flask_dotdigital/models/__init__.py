@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import relationship
 
-from .address_book import AddressBookContactMixin, AddressBookMixin
+from .address_book import AddressBookContactMixin, AddressBookMixin, MemberChangeMixin
 from .campaign import (
     ActivityMixin,
     CampaignClickMixin,
@@ -45,6 +45,7 @@ class Models:
     AddressBook: Any
     Contact: Any
     AddressBookContact: Any
+    MemberChange: Any
     Campaign: Any
     CampaignSummary: Any
     Activity: Any
@@ -84,6 +85,7 @@ def build_models(db: Any, user_model: Any) -> Models:
         AddressBook=_model(db, "AddressBook", AddressBookMixin),
         Contact=_model(db, "Contact", ContactMixin),
         AddressBookContact=_model(db, "AddressBookContact", AddressBookContactMixin),
+        MemberChange=_model(db, "MemberChange", MemberChangeMixin),
         Campaign=_model(
             db, "Campaign", CampaignMixin,
             address_books=relationship("DotdigitalAddressBook", secondary=links,

@@ -31,6 +31,11 @@ class AddressBookMixin(OriginAware, Timestamps):
         ForeignKey("dotdigital_marketing_list.id", ondelete="SET NULL"), unique=True)
     #: "Create New Entities": contacts Dotdigital knows but the list does not become new records
     create_entities: Mapped[bool] = mapped_column(default=False)
+    #: the list whose members the export last compared with the book in full, when it first saw
+    #: that list here, and when that full comparison ran (``sync.export.changes``)
+    membership_list_id: Mapped[int | None]
+    membership_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    membership_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @declared_attr.directive
     def __table_args__(cls) -> Any:
@@ -100,3 +105,28 @@ class AddressBookContactMixin(IntegrationOwned):
     @declared_attr
     def contact(cls) -> Mapped[Any]:
         return relationship("DotdigitalContact", back_populates="memberships")
+
+
+class MemberChangeMixin:
+    """A host record that may have joined or left a book's list since the book's last export.
+
+    Change tracking writes these in the host's own transaction; the export claims them, compares
+    only those records with the book, and deletes them once that comparison went out.
+    """
+
+    __tablename__ = "dotdigital_member_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the record's id; None when a write could not name its records (an ORM bulk INSERT): the
+    #: export then compares the whole list
+    entity_id: Mapped[int | None]
+    #: the export run that took this row (a random token); a run that fails leaves it for the next
+    claim: Mapped[int | None]
+
+    #: no foreign key on purpose: a host write must never fail because a book was just deleted;
+    #: the export drops the rows of books that are gone
+    address_book_id: Mapped[int]
+
+    @declared_attr.directive
+    def __table_args__(cls) -> Any:
+        return (Index("dotdigital_member_change_idx", "address_book_id", "claim", "entity_id"),)

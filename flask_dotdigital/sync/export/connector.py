@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...errors import ApiError
 from ..context import SyncContext
+from . import changes
 from .inbound import create_entities, two_way
 from .members import NewMembers, refresh_changed
 from .removal import mark_unsubscribed, remove_departed
@@ -45,18 +46,25 @@ def run(ctx: SyncContext) -> None:
         fields, priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
         two_way(ctx, book, source, fields, priority, priorities(ctx))
         create_entities(ctx, book, source, fields)
-        remove_departed(ctx, book, marketing_list, source)
+        plan = changes.claim(ctx, book, marketing_list, source)
+        compared = plan.idle or remove_departed(ctx, book, marketing_list, source, plan)
         refresh_changed(ctx, book, marketing_list, source, fields)
         if book_is_busy(ctx, book):
             ctx.progress(f"{book.name}: waiting for the previous import; new and changed members "
                          "go out with the next run")
+            compared = False
         else:
+            feeds: list[Any] = [Scheduled(ctx, book, fields)]
+            if not plan.idle:
+                feeds.append(NewMembers(ctx, book, marketing_list, source, fields, plan))
             try:
-                upload_book(ctx, book, fields, [Scheduled(ctx, book, fields),
-                                                NewMembers(ctx, book, marketing_list, source, fields)])
+                compared = upload_book(ctx, book, fields, feeds) and compared
             except ApiError as err:
                 failures.append(err)
+                compared = False
         mark_unsubscribed(ctx, book, marketing_list)
+        if compared:
+            changes.settle(ctx, book, marketing_list, plan)
     poll_exports(ctx)
     if failures:
         raise failures[0]

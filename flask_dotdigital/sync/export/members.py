@@ -37,6 +37,7 @@ from ...models.types import UTCDateTime, utcnow
 from ...sources import Columns
 from ..context import SyncContext
 from ..upsert import ANALYZE_AFTER_PAGES, insert_missing, refresh_statistics, upsert
+from .changes import Plan
 from .upload import csv_line
 from .values import MappedField, ValueColumns, member_values, values_hash
 
@@ -51,12 +52,14 @@ class NewMembers:
     """
 
     def __init__(self, ctx: SyncContext, book: Any, marketing_list: Any, source: Any,
-                 fields: list[MappedField]) -> None:
+                 fields: list[MappedField], plan: Plan) -> None:
         self.ctx, self.book, self.marketing_list, self.source, self.fields = (
             ctx, book, marketing_list, source, fields)
+        #: only the records change tracking saw, unless the plan compares the whole list
+        self.only = None if plan.full else plan.records
         columns = Columns(source)
         self.reader = ValueColumns(source, fields, columns)
-        first = _new_query(ctx, book, marketing_list, source, columns, self.reader.expressions)
+        first = _new_query(ctx, book, marketing_list, source, columns, self.reader.expressions, self.only)
         self.first_page = first.limit(BATCH)
         self.next_page = first.where(source.id_column > bindparam("after")).limit(BATCH)
         #: contacts in a file not uploaded yet: one email is one member of the book, even when
@@ -75,7 +78,8 @@ class NewMembers:
             if not page:
                 return
             if any(row.contact_id is None for row in page):
-                _create_contacts(ctx, self.book, self.marketing_list, self.source, page[0].entity_id)
+                _create_contacts(ctx, self.book, self.marketing_list, self.source, self.only,
+                                 page[0].entity_id)
                 page = self._page(after)
             yield from self._prepare(page)
             if number == ANALYZE_AFTER_PAGES:
@@ -162,18 +166,20 @@ def linked_to(member: Any, book: Any, source: Any) -> Any:
                 member.marketing_list_item_id == source.id_column)
 
 
-def _unlinked(ctx: SyncContext, book: Any, marketing_list: Any, source: Any,
+def _unlinked(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, only: Any,
               columns: Columns | None = None) -> Any:
-    """The list's members with no row of the book linked to them (an anti-join on the entity id)."""
-    return members_query(marketing_list, source, ctx.models, columns).where(
+    """The list's members (among ``only``, if given) with no row of the book linked to them: an
+    anti-join on the entity id."""
+    query = members_query(marketing_list, source, ctx.models, columns).where(
         ~exists().where(linked_to(aliased(ctx.models.AddressBookContact), book, source)))
+    return query if only is None else query.where(source.id_column.in_(only))
 
 
 def _new_query(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, columns: Columns,
-               values: list[Any]) -> Any:
+               values: list[Any], only: Any) -> Any:
     """New members, their mapped values, their local contact and its row in the book if any."""
     member, contact = ctx.models.AddressBookContact, ctx.models.Contact
-    query = _unlinked(ctx, book, marketing_list, source, columns)
+    query = _unlinked(ctx, book, marketing_list, source, only, columns)
     return (query.add_columns(
         *values, contact.id.label("contact_id"), contact.origin_id,
         contact.status.label("contact_status"), contact.opt_in_type, contact.email_type,
@@ -186,11 +192,12 @@ def _new_query(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, co
         .outerjoin(member, and_(member.contact_id == contact.id, member.address_book_id == book.id)))
 
 
-def _create_contacts(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, start: Any) -> None:
+def _create_contacts(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, only: Any,
+                     start: Any) -> None:
     """A local contact for every new member from ``start`` on whose email has none: one
     INSERT ... SELECT, however long the list (a first export creates them all at once)."""
     contact = ctx.models.Contact
-    emails = _unlinked(ctx, book, marketing_list, source).where(
+    emails = _unlinked(ctx, book, marketing_list, source, only).where(
         source.id_column >= start).order_by(None).subquery()
     moment = literal(ctx.started_at, UTCDateTime)
     insert_missing(ctx.session, contact.__table__, ["integration_id", "email", "created_at", "updated_at"],
