@@ -158,3 +158,39 @@ def api_calls(sandbox: Any, since: int = 0) -> list[dict[str, Any]]:
 def call_count(sandbox: Any) -> int:
     with sandbox.live_state.lock:
         return len(sandbox.live_state.calls)
+
+
+STATE_CONTACTS = ("INSERT INTO dotdigital_contact (integration_id, email, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?)")
+STATE_MEMBERS = ("INSERT INTO dotdigital_address_book_contact (integration_id, address_book_id, "
+                 "contact_id, marketing_list_item_class, marketing_list_item_id, status, entity_updated, "
+                 "scheduled_for_export, new_entity, export_operation_type, pending_values, pending_hash, "
+                 "exported_hash, export_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def state_floor(count: int) -> float:
+    """What remembering the export costs the database alone: ``count`` contact rows and ``count``
+    membership rows (the columns our export writes) sent with the driver's executemany, in the
+    current app's empty tables, with no Python beyond building the tuples. Not a baseline the issue
+    asks for: it explains how much of the gap to the bare floor is the state itself."""
+    integration = make_integration("State floor")
+    book = M.AddressBook(integration_id=integration.id, origin_id=1, name="State floor")
+    db.session.add(book)
+    db.session.commit()
+    connection = db.session.connection()
+    statements = [STATE_CONTACTS, STATE_MEMBERS]
+    if connection.dialect.paramstyle != "qmark":  # psycopg
+        statements = [statement.replace("?", "%s") for statement in statements]
+    now = "2026-01-01 00:00:00"
+    contacts = [(integration.id, f"c{i}@example.com", now, now) for i in range(count)]
+    members = [(integration.id, book.id, i + 1, "Contact", i + 1, "Subscribed", False, False, False,
+                "new", f'{{"FIRSTNAME":"F{i}","FULLNAME":"F{i} L{i}"}}', "0" * 40, "0" * 40, "imp")
+               for i in range(count)]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    started = time.perf_counter()
+    cursor.executemany(statements[0], contacts)
+    cursor.executemany(statements[1], members)
+    db.session.commit()
+    return time.perf_counter() - started

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from flask import current_app
+from sqlalchemy import delete, exists, func, insert, select
 
 from example_app import dotdigital
 from example_app.models import Contact, db
 from flask_dotdigital.api.address_books import create_address_book
 from flask_dotdigital.api.data_fields import create_data_field, data_fields
 from flask_dotdigital.connection import client_for
+from flask_dotdigital.marketing_lists import members_query
 from flask_dotdigital.models.enums import SyncStatus
+from flask_dotdigital.sync.export.members import linked_to
 from flask_dotdigital.sync.runner import run_sync
 
 from .syncing import make_integration
@@ -100,3 +103,16 @@ def map_field(integration: Any, name: str, entity_fields: str) -> None:
     db.session.add(M.DataFieldMappingConfig(mapping_id=mapping.id, data_field_id=field.id,
                                             entity_fields=entity_fields))
     db.session.commit()
+
+
+def waiting(book: Any) -> int:
+    """Members still to go out: rows scheduled again, and list members the book holds no row for
+    yet (a new member's row is written once the file holding it was accepted)."""
+    db.session.expire_all()
+    member, book = M.AddressBookContact, db.session.get(M.AddressBook, book.id)
+    source = current_app.extensions["dotdigital"].ext.sources.get(book.marketing_list.entity)
+    scheduled = db.session.scalar(select(func.count()).select_from(member).where(
+        member.address_book_id == book.id, member.scheduled_for_export.is_(True)))
+    unlinked = members_query(book.marketing_list, source, M).where(
+        ~exists().where(linked_to(member, book, source))).order_by(None).subquery()
+    return int(scheduled or 0) + int(db.session.scalar(select(func.count()).select_from(unlinked)) or 0)

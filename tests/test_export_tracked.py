@@ -63,8 +63,9 @@ def test_a_tracked_run_compares_only_the_records_written(app, sandbox):
     renamed.first_name = "Renamed"  # a mapped field, not a condition: no membership change
     db.session.commit()
     # Raw SQL reaches no tracking at all.
-    db.session.execute(text("INSERT INTO crm_contact (first_name, last_name, email, city, owner_id, updated_at) "
-                            "VALUES ('Raw', 'Row', 'raw@example.com', 'London', 1, '2026-01-01 00:00:00')"))
+    db.session.execute(text(
+        "INSERT INTO crm_contact (first_name, last_name, email, city, owner_id, updated_at) "
+        "VALUES ('Raw', 'Row', 'raw@example.com', 'London', 1, '2026-01-01 00:00:00')"))
     db.session.commit()
     assert changes_waiting() == 2
 

@@ -3,19 +3,13 @@ runs get through, Dotdigital holds exactly the list, with no member lost and non
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from example_app.models import db
 from flask_dotdigital.models.enums import SyncStatus
 
 from ..conftest import add_stat
-from ..exporting import M, book_members, connected_list, run_inline, seed_contacts, settle
-
-
-def scheduled() -> int:
-    """Rows still waiting to go out (a busy book waits for its previous import)."""
-    return db.session.scalar(select(func.count()).select_from(M.AddressBookContact).where(
-        M.AddressBookContact.scheduled_for_export.is_(True)))
+from ..exporting import M, book_members, connected_list, run_inline, seed_contacts, settle, waiting
 
 
 def test_an_export_through_faults_ends_like_a_clean_one(app, sandbox):
@@ -26,9 +20,9 @@ def test_an_export_through_faults_ends_like_a_clean_one(app, sandbox):
     sandbox.control(fault_rate={"rate": 0.10, "seed": 11, "faults": [
         {"status": 503}, {"status": 500}, {"status": "drop"}, {"status": "stall", "seconds": 1.5}]})
     outcomes = []
-    for _ in range(40):  # each run sends what is still scheduled; bounded, not a retry-forever loop
+    for _ in range(40):  # each run sends what still waits; bounded, not a retry-forever loop
         outcomes.append(run_inline(integration.id, "contact_export").status)
-        if outcomes[-1] == SyncStatus.success and not scheduled():
+        if outcomes[-1] == SyncStatus.success and not waiting(book):
             break
     injected = sum(1 for call in sandbox.state()["calls"] if call["fault"])
     sandbox.control(fault_rate=None)
@@ -69,7 +63,7 @@ def test_removals_and_unsubscribes_survive_faults(app, sandbox):
     outcomes = []
     for _ in range(40):
         outcomes.append(run_inline(integration.id).status)
-        if outcomes[-1] == SyncStatus.success and not scheduled():
+        if outcomes[-1] == SyncStatus.success and not waiting(book):
             break
     injected = sum(1 for call in sandbox.state()["calls"] if call["fault"])
     sandbox.control(fault_rate=None)

@@ -61,6 +61,10 @@ class ValueColumns:
         self.virtual = [p for p in wanted if p in source.virtual]
         self.paths = [p for p in wanted if p not in source.virtual]
         self.expressions = [columns(p) for p in self.paths]
+        #: per field: its name, its type, and where its parts are (index into ``paths``, or a
+        #: virtual path)
+        position = {path: index for index, path in enumerate(self.paths)}
+        self._plan = [(f.data_field, f.data_type, [position.get(p, p) for p in f.paths]) for f in fields]
 
     def computed(self, db: Any, entity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """entity id → {virtual path: value} for a batch (one SELECT of the records, if needed)."""
@@ -68,17 +72,14 @@ class ValueColumns:
 
     def values(self, read: Sequence[Any], computed: dict[str, Any] | None = None) -> dict[str, Any]:
         """{DATA_FIELD: wire value} from the values read for ``paths`` (and the computed ones)."""
-        by_path = dict(zip(self.paths, read, strict=True))
-        if computed:
-            by_path.update(computed)
         out: dict[str, Any] = {}
-        for f in self.fields:
-            if len(f.paths) == 1:
-                out[f.data_field] = wire_value(by_path[f.paths[0]], f.data_type)
+        for name, data_type, where in self._plan:
+            parts = [read[w] if isinstance(w, int) else (computed or {}).get(w) for w in where]
+            if len(parts) == 1:
+                out[name] = wire_value(parts[0], data_type)
             else:
-                parts = [by_path[p] for p in f.paths]
                 joined = " ".join(str(wire_value(p, "String")) for p in parts if p not in (None, ""))
-                out[f.data_field] = joined or None
+                out[name] = joined or None
         return out
 
 
