@@ -46,28 +46,38 @@ def run(ctx: SyncContext) -> None:
         fields, priority = mapped_fields(ctx.db, ctx.models, ctx.integration_id, source.key)
         two_way(ctx, book, source, fields, priority, priorities(ctx))
         create_entities(ctx, book, source, fields)
-        plan = changes.claim(ctx, book, marketing_list, source)
-        compared = plan.idle or remove_departed(ctx, book, marketing_list, source, plan)
-        refresh_changed(ctx, book, marketing_list, source, fields)
-        if book_is_busy(ctx, book):
-            ctx.progress(f"{book.name}: waiting for the previous import; new and changed members "
-                         "go out with the next run")
-            compared = False
-        else:
-            feeds: list[Any] = [Scheduled(ctx, book, fields)]
-            if not plan.idle:
-                feeds.append(NewMembers(ctx, book, marketing_list, source, fields, plan))
-            try:
-                compared = upload_book(ctx, book, fields, feeds) and compared
-            except ApiError as err:
-                failures.append(err)
-                compared = False
-        mark_unsubscribed(ctx, book, marketing_list)
-        if compared:
-            changes.settle(ctx, book, marketing_list, plan)
+        try:
+            _export_book(ctx, book, marketing_list, source, fields)
+        except ApiError as err:
+            failures.append(err)
     poll_exports(ctx)
     if failures:
         raise failures[0]
+
+
+def _export_book(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, fields: list[Any]) -> None:
+    """Compare the list with the book, send what changed, and settle the comparison once it went out."""
+    plan = changes.claim(ctx, book, marketing_list, source)
+    compared = plan.idle or remove_departed(ctx, book, marketing_list, source, plan)
+    refresh_changed(ctx, book, marketing_list, source, fields)
+    failure = None
+    if book_is_busy(ctx, book):
+        ctx.progress(f"{book.name}: waiting for the previous import; new and changed members "
+                     "go out with the next run")
+        compared = False
+    else:
+        feeds: list[Any] = [Scheduled(ctx, book, fields)]
+        if not plan.idle:
+            feeds.append(NewMembers(ctx, book, marketing_list, source, fields, plan))
+        try:
+            compared = upload_book(ctx, book, fields, feeds) and compared
+        except ApiError as err:
+            failure, compared = err, False
+    mark_unsubscribed(ctx, book, marketing_list)
+    if compared:
+        changes.settle(ctx, book, marketing_list, plan)
+    if failure is not None:
+        raise failure
 
 
 class ExportStatus:

@@ -1,21 +1,21 @@
 """Step 3: the list's new members go out to the book, and its changed members are scheduled.
 
-A run's database work follows the change, not the size of the list. Two queries find the work:
-
 - **new members**: list members with no membership row linked to them in this book (an anti-join
-  on the entity id, so both sides are index lookups). A brand-new book finds its whole list here.
-  They are streamed straight into CSV files (``export_new``), and a member's row is written once,
-  after the file holding it was accepted, already marked as sent: no row is written, read back and
-  updated again. A file that fails writes nothing, so its members are still new next run.
+  on the entity id, so both sides are index lookups), among the records change tracking saw unless
+  the run compares the whole list (``changes``). A brand-new book finds its whole list here. They
+  stream straight into the CSV files (``NewMembers``, a feed of ``upload.upload_book``), and a
+  member's row is written once, after the file holding it was accepted, already marked as sent: no
+  row is written, read back and updated again. A file that fails writes nothing, so its members
+  are still new next run.
 - **changed members**: rows whose ``entity_updated`` flag change tracking raised, or that a mapping
   change, the nightly force sync or the periodic recheck flagged (``refresh_changed``). Those whose
-  values changed are scheduled, and ``upload.upload_scheduled`` sends them.
+  values changed are scheduled, and the ``upload.Scheduled`` feed sends them.
 
 Both are read in keyset pages of ``BATCH`` rows; nothing loads the whole list into memory. Members
 who left the list are found by the opposite anti-join, in ``removal``. Writes that bypass
-SQLAlchemy's unit of work (raw SQL, bulk updates) are invisible to change tracking: every
-``DOTDIGITAL_EXPORT_RECHECK_HOURS`` the book's members are all flagged once, so such a change goes
-out within a day.
+SQLAlchemy's unit of work (raw SQL) are invisible to change tracking: every
+``DOTDIGITAL_EXPORT_RECHECK_HOURS`` the book's members are all flagged once and the whole list is
+compared, so such a change goes out within a day.
 
 Members Dotdigital reports unsubscribed or suppressed are never sent again (§6 item 4).
 """
