@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .common import IntegrationOwned, OriginAware, Timestamps, enum_column
@@ -54,6 +54,10 @@ class AddressBookMixin(OriginAware, Timestamps):
         return self.name
 
 
+def _where(condition: str) -> dict[str, Any]:
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
 class AddressBookContactMixin(IntegrationOwned):
     """A contact's membership of a book, with its status in that book."""
 
@@ -76,7 +80,7 @@ class AddressBookContactMixin(IntegrationOwned):
     #: Oro's export operation: new (unknown to Dotdigital), add (to this book), update
     export_operation_type: Mapped[str | None] = mapped_column(String(10))
     #: the Dotdigital import id of the upload this row last went out in
-    export_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    export_id: Mapped[str | None] = mapped_column(String(64))
     #: the data-field values to send, and a hash of them; exported_hash is what was last sent
     pending_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     pending_hash: Mapped[str | None] = mapped_column(String(40))
@@ -90,11 +94,16 @@ class AddressBookContactMixin(IntegrationOwned):
     def __table_args__(cls) -> Any:
         return (UniqueConstraint("address_book_id", "contact_id", name="dotdigital_ab_contact_unq"),
                 Index("dotdigital_ab_contact_status_idx", "address_book_id", "status"),
+                # Partial indexes: a contact imported from Dotdigital and not (yet) linked to a
+                # record, or never exported, costs them nothing. A comparison on the column
+                # (``= x``, ``IN``) lets SQLite and PostgreSQL use them.
                 Index("dotdigital_ab_contact_item_idx", "marketing_list_item_class",
-                      "marketing_list_item_id"),
+                      "marketing_list_item_id", **_where("marketing_list_item_id IS NOT NULL")),
                 # The export's new-member anti-join looks a list member up in one book.
                 Index("dotdigital_ab_contact_link_idx", "address_book_id", "marketing_list_item_class",
-                      "marketing_list_item_id"),
+                      "marketing_list_item_id", **_where("marketing_list_item_id IS NOT NULL")),
+                # A finished import's fault report and watchdog find the rows it carried.
+                Index("dotdigital_ab_contact_export_idx", "export_id", **_where("export_id IS NOT NULL")),
                 # ...and the few rows change tracking flagged, without reading the others.
                 Index("dotdigital_ab_contact_flag_idx", "address_book_id", "entity_updated"))
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, select, text, tuple_
+from sqlalchemy import JSON, Table, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,8 +96,9 @@ def _to_driver(session: Session, stmt: Any, table: Table, rows: Sequence[dict[st
     if defaults:
         rows = [{**defaults, **row} for row in rows]
     get = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
-    conversions = [(index, _remembered(processor)) for index, name in enumerate(order)
-                   if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    conversions = [(index, processor if isinstance(table.c[name].type, JSON) else _remembered(processor))
+                   for index, name in enumerate(order)
+                   if (processor := _processor(table.c[name].type, dialect)) is not None]
     parameters: list[Any] = []
     for row in rows:
         values = get(row)
@@ -110,19 +111,27 @@ def _to_driver(session: Session, stmt: Any, table: Table, rows: Sequence[dict[st
     return True
 
 
+def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The bind processor SQLAlchemy itself applies: the dialect's own implementation of the type
+    (SQLite's DATETIME writes its text format; the generic DateTime would leave the object to the
+    driver, which writes another)."""
+    processor: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
 def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A bind processor that converts each value once: a batch repeats the same few flags,
-    statuses and timestamps (dicts, for JSON columns, are converted every time)."""
+    statuses and timestamps. Unhashable values (a JSON column's dicts) are converted each time."""
     seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
-        if isinstance(value, (dict, list)):
-            return process(value)
         try:
             return seen[value]
         except KeyError:
             converted = seen[value] = process(value)
             return converted
+        except TypeError:
+            return process(value)
 
     return convert
 

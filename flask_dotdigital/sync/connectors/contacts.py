@@ -15,6 +15,9 @@ from ..rows import books_to_import
 from ..upsert import ANALYZE_AFTER_PAGES, refresh_statistics
 
 NAME = "contact"
+#: Pages stored per commit. A commit costs a disk sync; a failed run redoes at most these pages
+#: (the book's cursor moves only once the whole connector succeeded).
+COMMIT_EVERY = 10
 
 
 def run(ctx: SyncContext) -> None:
@@ -30,11 +33,13 @@ def run(ctx: SyncContext) -> None:
             ctx.counts.errors += len(page) - len(rows)
             ids = store_contacts(ctx, rows)
             store_memberships(ctx, book.id, {ids[r["email"]]: r.get("status") for r in rows})
-            ctx.commit()
+            if number % COMMIT_EVERY == 0:
+                ctx.commit()
             if since is None and number == ANALYZE_AFTER_PAGES:
                 refresh_statistics(ctx.session, ctx.models.Contact.__table__,
                                    ctx.models.AddressBookContact.__table__)
             ctx.progress(f"{book.name}: page {number}")
+        ctx.commit()
         ctx.advance(scope)
 
 
