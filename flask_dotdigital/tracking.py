@@ -65,6 +65,8 @@ class ChangeTracker:
         self._books: dict[type, list[tuple[int, frozenset[str]]]] = {}
         #: static list id → its book's id
         self._static: dict[int, int] = {}
+        #: host model class → the union of its books' membership columns (a first sieve)
+        self._deciding: dict[type, frozenset[str]] = {}
 
     def install(self, session: Any) -> None:
         event.listen(session, "before_flush", self._before_flush)
@@ -123,6 +125,8 @@ class ChangeTracker:
             if MarketingListType(kind) == MarketingListType.static:
                 static[list_id] = book_id
         self._books, self._static = dict(books), static
+        self._deciding = {model: frozenset().union(*(columns for _, columns in entries))
+                          for model, entries in self._books.items()}
 
     def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if echo_guard.get():
@@ -142,9 +146,9 @@ class ChangeTracker:
         """Does this flush write what tracking reads (mappings, lists, books)? This process then
         reloads it after the flush instead of up to CACHE_SECONDS later."""
         models = self.ext.models
-        kinds = (models.DataFieldMapping, models.DataFieldMappingConfig, models.MarketingList,
-                 models.AddressBook)
-        return any(isinstance(obj, kinds) for group in (session.new, dirty, session.deleted) for obj in group)
+        kinds = {models.DataFieldMapping, models.DataFieldMappingConfig, models.MarketingList,
+                 models.AddressBook}
+        return any(type(obj) in kinds for group in (session.new, dirty, session.deleted) for obj in group)
 
     def _note_values(self, session: Session, dirty: Any) -> None:
         changed: dict[str, set[Any]] = session.info.setdefault("dotdigital_changed", {})
@@ -189,7 +193,7 @@ class ChangeTracker:
             if not books:
                 continue
             state = instance_state(obj)
-            touched = [key for key in state.committed_state if any(key in c for _, c in books)]
+            touched = self._deciding[type(obj)].intersection(state.committed_state)
             if state.identity is None or not touched:
                 continue
             modified = {key for key in touched if state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()}
