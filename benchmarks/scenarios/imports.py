@@ -2,7 +2,8 @@
 
 Ours is a sync run of the ``address_book`` and ``contact`` connectors on an empty database. The
 baseline fetches the same JSON pages (same route, page size and overlap) with ``requests`` and
-bulk-inserts them with SQLAlchemy Core (one executemany per page) into an empty table.
+bulk-inserts them with SQLAlchemy Core (one executemany per page) into an empty table. Each side
+is timed twice, in two fresh databases, and the faster time of each counts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 from ..env import Bench, M, make_integration
 from ..exporting import run_inline
-from ..harness import QueryCounter, Row, ratio_row, stopwatch
+from ..harness import QueryCounter, Row, ratio_row, seconds, stopwatch
 
 NAMES = ("import",)
 
@@ -32,28 +33,30 @@ def _plain_table() -> Table:
 
 def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
     n = sizes.imports
-    app = bench.app("import")
     bench.reset_sandbox()
     bench.sandbox.generate(contacts=n, books=1, campaigns=0)
     book_origin = next(iter(bench.sandbox.live_state.data.address_books))
-    with app.app_context():
-        integration = make_integration()
-        plain = _plain_table()
-        plain.create(db.engine)
-        floor_first, pages = _bare_import(bench, book_origin, plain)
-        with QueryCounter(db.engine) as queries, stopwatch() as took, profile("import"):
-            status = str(run_inline(integration.id, "address_book", "contact").status)
-        stored = db.session.scalar(select(func.count()).select_from(M.Contact))
-        plain_rows = db.session.scalar(select(func.count()).select_from(plain))
-        db.session.execute(plain.delete())
-        db.session.commit()
-        floor_again, _ = _bare_import(bench, book_origin, plain)
-        floor = min(floor_first, floor_again)
-        plain.drop(db.engine)
-    return [ratio_row("4 import throughput", f"{n:,}", took[0], floor, 2.0, notes=[
+    ours, floors = [], []
+    for attempt in range(2):  # both sides best of 2, each of ours a first import into a fresh database
+        with bench.app(f"import-{attempt}").app_context():
+            integration = make_integration()
+            plain = _plain_table()
+            plain.create(db.engine)
+            took_floor, pages = _bare_import(bench, book_origin, plain)
+            floors.append(took_floor)
+            plain_rows = db.session.scalar(select(func.count()).select_from(plain))
+            with QueryCounter(db.engine) as queries, stopwatch() as took, profile(
+                    "import" if attempt == 0 else "-"):
+                status = str(run_inline(integration.id, "address_book", "contact").status)
+            ours.append(took[0])
+            stored = db.session.scalar(select(func.count()).select_from(M.Contact))
+            plain.drop(db.engine)
+    return [ratio_row("4 import throughput", f"{n:,}", min(ours), min(floors), 2.0, notes=[
         f"ours: address_book + contact connectors ({status}), {stored:,} contacts stored, "
-        f"{queries.summary()}; floor: {pages} pages fetched and inserted with Core "
-        f"({plain_rows:,} rows incl. the {OVERLAP}-row page overlaps), best of 2"])]
+        f"{queries.summary()}, best of 2 first imports into fresh databases "
+        f"({', '.join(seconds(t) for t in ours)}); floor: {pages} pages fetched and inserted with "
+        f"Core ({plain_rows:,} rows incl. the {OVERLAP}-row page overlaps), best of 2 "
+        f"({', '.join(seconds(t) for t in floors)})"])]
 
 
 def _bare_import(bench: Bench, book_origin: int, plain: Table) -> tuple[float, int]:

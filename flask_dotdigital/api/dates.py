@@ -17,6 +17,12 @@ def parse_date(value: object) -> datetime | None:
     """Lenient ISO 8601: 0-7 fractional digits, ``Z``, an offset or no zone (taken as UTC)."""
     if not value or not isinstance(value, str):
         return None
+    try:  # the common shape, parsed in C; the normalising below is for the rest
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     text = value.strip().replace(" ", "T", 1)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

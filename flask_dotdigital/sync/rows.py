@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -48,9 +49,10 @@ def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Se
     updates only its own columns and leaves the others as stored. ``known``, when the caller has
     already read which keys are stored, saves the SELECT that tells new rows from updated ones.
     """
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in dedupe(rows, keys):
-        groups.setdefault(frozenset(row), []).append(row)
+        # Rows built by one converter list their keys in the same order: the tuple is the set.
+        groups.setdefault(tuple(row), []).append(row)
     if len(groups) > 1:
         return [out for group in groups.values()
                 for out in write(ctx, model, group, keys, update=update, returning=returning,
@@ -66,7 +68,8 @@ def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Se
             update = [c for c in rows[0] if c not in keys and c != "created_at"]
     if known is None:
         known = existing_keys(ctx.session, table, keys, rows)
-    stored = sum(1 for row in rows if tuple(row[k] for k in keys) in known)
+    key = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    stored = sum(1 for row in rows if key(row) in known)
     ctx.counts.created += len(rows) - stored
     ctx.counts.updated += stored
     return upsert(ctx.session, table, rows, keys, update=update, returning=returning)

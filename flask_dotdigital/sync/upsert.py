@@ -38,10 +38,8 @@ def existing_keys(session: Session, table: Table, keys: Sequence[str],
 
 def dedupe(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
     """The last row per key: one statement must not touch the same row twice (PostgreSQL refuses)."""
-    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        unique[tuple(row[k] for k in keys)] = row
-    return list(unique.values())
+    key = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    return list({key(row): row for row in rows}.values())
 
 
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str],
