@@ -38,8 +38,13 @@ def worker_env(app: Flask, **extra: Any) -> dict[str, str]:
 
 
 def sync_with_workers(app: Flask, integration_ids: list[int], workers: int, *, timeout: float = 1200,
-                      **env: Any) -> tuple[float, list[Any]]:
-    """Queue a full sync of each integration, run ``workers`` burst workers; (seconds, root runs)."""
+                      cpu: dict[str, float] | None = None, **env: Any) -> tuple[float, list[Any]]:
+    """Queue a full sync of each integration, run ``workers`` burst workers; (seconds, root runs).
+
+    ``cpu``, if given, receives the CPU seconds the workers used and those this process used
+    meanwhile (the sandbox, which serves every page, runs here).
+    """
+    before = os.times()
     started = time.perf_counter()
     for integration_id in integration_ids:
         request_sync(integration_id, trigger="benchmark")
@@ -59,6 +64,11 @@ def sync_with_workers(app: Flask, integration_ids: list[int], workers: int, *, t
             process.kill()
             outputs.append(process.communicate()[0])
     took = time.perf_counter() - started
+    after = os.times()
+    if cpu is not None:
+        cpu["workers"] = (after.children_user + after.children_system
+                          - before.children_user - before.children_system)
+        cpu["here"] = after.user + after.system - before.user - before.system
     failed = [out for process, out in zip(processes, outputs, strict=True) if process.returncode != 0]
     if failed:
         raise RuntimeError(f"a worker failed:\n{failed[0][-3000:]}")
