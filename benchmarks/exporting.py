@@ -27,6 +27,7 @@ from flask_dotdigital.sync.export.slots import FIRST_PAUSE, LONGEST_PAUSE
 from flask_dotdigital.sync.runner import run_sync
 
 from .env import M, make_integration
+from .harness import stopwatch
 
 #: Dotdigital's cap on running imports per account (§2.2), which the floor must respect as we do.
 ACTIVE_IMPORTS = 25
@@ -123,19 +124,19 @@ def bare_export(sandbox: Any, book_origin: int, batch: int) -> tuple[float, int]
     url = f"{sandbox.regional_url}/v2/address-books/{book_origin}/contacts/import"
     ids: list[str] = []
     running: list[str] = []
-    started = time.perf_counter()
-    for number, data in enumerate(_bare_files(batch), start=1):
-        while len(running) >= ACTIVE_IMPORTS:  # the same wait for a slot as ours, with the same pauses
-            _wait_for(session, sandbox, running.pop(0))
-        answer = session.post(url, files={"file": (f"bare-{number}.csv", data, "text/csv")}, timeout=120)
-        answer.raise_for_status()
-        ids.append(answer.json()["id"])
-        running.append(ids[-1])
-    took = time.perf_counter() - started
+    with stopwatch() as took:
+        for number, data in enumerate(_bare_files(batch), start=1):
+            while len(running) >= ACTIVE_IMPORTS:  # the same wait for a slot as ours, the same pauses
+                _wait_for(session, sandbox, running.pop(0))
+            answer = session.post(url, files={"file": (f"bare-{number}.csv", data, "text/csv")},
+                                  timeout=120)
+            answer.raise_for_status()
+            ids.append(answer.json()["id"])
+            running.append(ids[-1])
     db.session.rollback()
     for import_id in running:
         _wait_for(session, sandbox, import_id)
-    return took, len(ids)
+    return took[0], len(ids)
 
 
 def _wait_for(session: requests.Session, sandbox: Any, import_id: str) -> None:
@@ -189,8 +190,8 @@ def state_floor(count: int) -> float:
     driver = connection.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()
-    started = time.perf_counter()
-    cursor.executemany(statements[0], contacts)
-    cursor.executemany(statements[1], members)
-    db.session.commit()
-    return time.perf_counter() - started
+    with stopwatch() as took:
+        cursor.executemany(statements[0], contacts)
+        cursor.executemany(statements[1], members)
+        db.session.commit()
+    return took[0]

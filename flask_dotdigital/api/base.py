@@ -12,7 +12,6 @@ import logging
 import math
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -121,8 +120,6 @@ class Client:
         #: The account's call budget shared with other workers; None calls without one.
         self.budget = budget
         self.endpoint = self._checked_endpoint(endpoint) if endpoint else None
-        #: one call at a time: ``paging`` fetches the next page in a thread while the caller works
-        self._calling = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Client endpoint={self.endpoint!r}>"
@@ -156,10 +153,9 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call ``/v2/<path>`` on the account's endpoint, discovering it first if needed."""
-        with self._calling:
-            if self.endpoint is None:
-                self.discover()
-            return self._send(method, f"{self.endpoint}/v2/{path.lstrip('/')}", **kwargs)
+        if self.endpoint is None:
+            self.discover()
+        return self._send(method, f"{self.endpoint}/v2/{path.lstrip('/')}", **kwargs)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:
         method = method.upper()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import ApiError
@@ -21,32 +20,21 @@ def pages(client: Client, path: str, params: dict[str, Any] | None = None, *,
     """Yield each page of a list call until a short or empty page.
 
     With ``overlap``, consecutive pages repeat up to ``overlap`` rows; callers upsert, so the
-    repeats are harmless. While the caller stores a page, the next one is already being fetched
-    (in one helper thread, one call at a time): Dotdigital's answer time and our database writes
-    overlap instead of adding up. Only a page the list certainly has is fetched ahead.
+    repeats are harmless.
     """
     if not 0 <= overlap < select:
         raise ValueError("overlap must be smaller than the page size")
-
-    def fetch(skip: int) -> Any:
-        return client.request("GET", path, params={**(params or {}), "select": select, "skip": skip})
-
     skip = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dotdigital-page") as ahead:
-        coming = ahead.submit(fetch, skip)
-        while True:
-            page = coming.result()
-            if not isinstance(page, list):
-                raise ApiError(f"Dotdigital answered {path} with {type(page).__name__}, not a list.")
-            more = len(page) >= select
-            if more:
-                skip += select - overlap
-                coming = ahead.submit(fetch, skip)
-            rows = [row for row in page if isinstance(row, dict)]
-            if rows:
-                yield rows
-            if not more:
-                return
+    while True:
+        page = client.request("GET", path, params={**(params or {}), "select": select, "skip": skip})
+        if not isinstance(page, list):
+            raise ApiError(f"Dotdigital answered {path} with {type(page).__name__}, not a list.")
+        rows = [row for row in page if isinstance(row, dict)]
+        if rows:
+            yield rows
+        if len(page) < select:
+            return
+        skip += select - overlap
 
 
 def flag(value: bool) -> str:

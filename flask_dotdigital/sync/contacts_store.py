@@ -34,14 +34,25 @@ def convert_contact(ctx: SyncContext, item: dict[str, Any]) -> dict[str, Any] | 
     fields = item.get("dataFields")
     # dataFields is null without withFullData (§3.1): only a list replaces what is stored.
     if isinstance(fields, list):
-        data = {}
-        for field in fields:
-            key = field.get("key") if isinstance(field, dict) else None
-            if key:
-                data[key if isinstance(key, str) else str(key)] = field.get("value")
+        try:  # what Dotdigital sends: objects with a text key
+            data = {field["key"]: field.get("value") for field in fields}
+        except (TypeError, KeyError, AttributeError):
+            data = {}
+        if not all(type(key) is str and key for key in data):
+            data = _careful_fields(fields)
         row["data_fields"] = data
         row["last_subscribed_date"] = parse_date(data.get("LASTSUBSCRIBED"))
     return row
+
+
+def _careful_fields(fields: list[Any]) -> dict[str, Any]:
+    """dataFields that are not all ``{"key": text, ...}``: skip the malformed, key by text."""
+    data = {}
+    for field in fields:
+        key = field.get("key") if isinstance(field, dict) else None
+        if key:
+            data[key if isinstance(key, str) else str(key)] = field.get("value")
+    return data
 
 
 def _follow_email_changes(ctx: SyncContext, rows: Sequence[dict[str, Any]]) -> set[str]:

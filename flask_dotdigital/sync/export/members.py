@@ -246,11 +246,16 @@ def _refresh(ctx: SyncContext, book: Any, marketing_list: Any, source: Any, fiel
         digest = values_hash(row.email, data)
         send = row.exported_hash != digest
         if send or row.scheduled_for_export:
-            changes.append({"id": row.id, "pending_values": data, "pending_hash": digest,
+            changes.append({"member_id": row.id, "pending_values": data, "pending_hash": digest,
                             "scheduled_for_export": send or row.exported_hash is None})
             ctx.counts.updated += send
     if changes:
-        ctx.session.execute(update(member), changes)
+        # A Core executemany: the ORM's bulk UPDATE by primary key costs twice as much per row.
+        table = member.__table__
+        ctx.session.connection().execute(
+            update(table).where(table.c.id == bindparam("member_id")).values(
+                pending_values=bindparam("pending_values"), pending_hash=bindparam("pending_hash"),
+                scheduled_for_export=bindparam("scheduled_for_export")), changes)
     return sum(1 for c in changes if c["scheduled_for_export"])
 
 
