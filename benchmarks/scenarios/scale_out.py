@@ -17,7 +17,6 @@ from typing import Any
 
 from example_app.models import db
 from flask_dotdigital.sandbox.server import SandboxServer
-from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD
 
 from ..env import Bench, M
 from ..harness import Row, ratio_row
@@ -60,9 +59,8 @@ def run(bench: Bench, sizes: Any, profile: Any) -> list[Row]:
 
 
 def _integration(k: int, server: SandboxServer) -> int:
-    integration = M.Integration(type="dotdigital", name=f"Account {k}", username=server.config.username,
-                                password=DEFAULT_PASSWORD, enabled=True, default_owner_id=1,
-                                api_endpoint=server.regional_url, account_name=server.config.account_name)
+    integration = M.Integration(type="dotdigital", name=f"Account {k}", enabled=True, default_owner_id=1,
+                                **server.integration_settings())
     db.session.add(integration)
     db.session.commit()
     return int(integration.id)

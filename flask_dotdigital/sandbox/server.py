@@ -68,6 +68,12 @@ class SandboxServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
+    def integration_settings(self) -> dict[str, str]:
+        """What an Integration needs to talk to this account, with discovery already done:
+        ``models.Integration(type="dotdigital", name=..., **server.integration_settings())``."""
+        return {"username": self.config.username, "password": self.config.password,
+                "api_endpoint": self.regional_url, "account_name": self.config.account_name}
+
     # -- lifecycle ------------------------------------------------------------------------
     def bind(self) -> BaseWSGIServer:
         if self._server is None:

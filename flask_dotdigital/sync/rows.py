@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
 
 from .context import SyncContext
-from .upsert import dedupe, existing_keys, upsert
+from .upsert import dedupe, existing_keys, key_getter, upsert
 
 
 def as_int(value: Any) -> int | None:
@@ -68,7 +67,7 @@ def write(ctx: SyncContext, model: Any, rows: Sequence[dict[str, Any]], keys: Se
             update = [c for c in rows[0] if c not in keys and c != "created_at"]
     if known is None:
         known = existing_keys(ctx.session, table, keys, rows)
-    key = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    key = key_getter(keys)
     stored = sum(1 for row in rows if key(row) in known)
     ctx.counts.created += len(rows) - stored
     ctx.counts.updated += stored

@@ -36,9 +36,17 @@ def existing_keys(session: Session, table: Table, keys: Sequence[str],
     return {tuple(r) for r in found}
 
 
+def key_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values for ``names``, as a tuple (``itemgetter`` returns a bare value for one name)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
+
+
 def dedupe(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
     """The last row per key: one statement must not touch the same row twice (PostgreSQL refuses)."""
-    key = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    key = key_getter(keys)
     return list({key(row): row for row in rows}.values())
 
 
@@ -93,17 +101,18 @@ def _to_driver(session: Session, stmt: Any, table: Table, rows: Sequence[dict[st
         return False  # a bind that is not a plain column value: leave it to SQLAlchemy
     if defaults:
         rows = [{**defaults, **row} for row in rows]
-    get = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+    get = key_getter(order)
     conversions = [(index, processor if isinstance(table.c[name].type, JSON) else _remembered(processor))
                    for index, name in enumerate(order)
                    if (processor := _processor(table.c[name].type, dialect)) is not None]
     parameters: list[Any] = []
     for row in rows:
-        values = get(row)
-        if conversions:
-            values = list(values)
-            for index, convert in conversions:
-                values[index] = convert(values[index])
+        if not conversions:
+            parameters.append(get(row))
+            continue
+        values = list(get(row))
+        for index, convert in conversions:
+            values[index] = convert(values[index])
         parameters.append(tuple(values))
     connection.exec_driver_sql(compiled.string, parameters)
     return True

@@ -26,7 +26,6 @@ from example_app.seed import ADMIN_EMAIL, ADMIN_PASSWORD
 from flask_dotdigital.models.enums import SyncStatus
 from flask_dotdigital.redis_conn import app_factory_spec, sync_queue
 from flask_dotdigital.sandbox.server import SandboxServer
-from flask_dotdigital.sandbox.state import DEFAULT_PASSWORD
 from flask_dotdigital.sync.lock import lock_key
 from flask_dotdigital.sync.scheduling import pending_key
 
@@ -143,10 +142,9 @@ def soak_accounts(stack: ExitStack, sandbox: SandboxServer) -> list[SandboxServe
 
 
 def soak_integration(k: int, server: SandboxServer) -> int:
-    integration = M.Integration(type="dotdigital", name=f"Soak {k}", username=server.config.username,
-                                password=DEFAULT_PASSWORD, enabled=True, default_owner_id=1,
-                                # Discovery already done: each integration talks to its own account.
-                                api_endpoint=server.regional_url, account_name=server.config.account_name)
+    # Discovery already done: each integration talks to its own account.
+    integration = M.Integration(type="dotdigital", name=f"Soak {k}", enabled=True, default_owner_id=1,
+                                **server.integration_settings())
     db.session.add(integration)
     db.session.commit()
     return integration.id

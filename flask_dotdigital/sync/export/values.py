@@ -56,7 +56,7 @@ class ValueColumns:
     members (``expressions``), and virtual fields, computed in Python from the records."""
 
     def __init__(self, source: ContactSource, fields: Sequence[MappedField], columns: Columns) -> None:
-        self.source, self.fields = source, fields
+        self.source = source
         wanted = sorted({path for f in fields for path in f.paths})
         self.virtual = [p for p in wanted if p in source.virtual]
         self.paths = [p for p in wanted if p not in source.virtual]
